@@ -1,0 +1,47 @@
+# parole: the two set-up commands of the README are `make run` and `make test`.
+# Both install the Debian packages they need when missing (apt-get, as root or
+# through sudo) and fetch Go modules through the module proxy.
+
+GO          ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+BIN         ?= bin/parole
+ARGS        ?=
+
+# Needed to build and run parole serve (cgo codecs).
+RUN_DEBS  = gcc pkg-config libopus-dev
+# Needed by the tests: reference codecs and resamplers, the speech corpus,
+# protocol peers and stores the tests run against.
+TEST_DEBS = $(RUN_DEBS) libspeexdsp-dev libsoxr-dev ffmpeg sox espeak-ng \
+            asterisk-core-sounds-en-wav sip-tester redis-server
+
+.PHONY: run build test vet lint bench fuzz deps-run deps-test clean
+
+run: build
+	./$(BIN) serve $(ARGS)
+
+build: deps-run
+	$(GO) build -o $(BIN) ./cmd/parole
+
+test: deps-test vet lint
+	$(GO) test -race -timeout 20m ./...
+
+vet:
+	$(GO) vet ./...
+	$(GO) vet -tags cgo_refs ./benchmarks/...
+
+lint:
+	$(GO) run $(STATICCHECK) ./...
+
+# Benchmarks of the media core and the side-by-side resampler comparison.
+bench: deps-test
+	$(GO) test -run '^$$' -bench . -benchmem ./media/...
+	$(GO) test -tags cgo_refs -run TestCompare -bench . -benchmem -v ./benchmarks/resample/
+
+deps-run:
+	@scripts/ensure-debs.sh $(RUN_DEBS)
+
+deps-test:
+	@scripts/ensure-debs.sh $(TEST_DEBS)
+
+clean:
+	rm -rf bin

@@ -1,0 +1,73 @@
+// Command parole is the voice and callbot media pipeline: one binary that
+// serves calls and chats (`parole serve`) and exposes its parts from the
+// command line.
+//
+// Usage:
+//
+//	parole serve [-config FILE] [-http ADDR] [-flow FILE] [-log-level LEVEL]
+//	parole config example
+//	parole config check FILE
+//	parole version
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// errUsage marks a command-line mistake: the usage has been printed.
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case err == nil:
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "parole:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `parole — voice and callbot media pipeline
+
+Usage:
+  parole serve [flags]          run the server (parole serve -h for flags)
+  parole config example         print a commented configuration with every key
+  parole config check FILE      validate a configuration file
+  parole version                print the version
+`
+
+// run executes one parole command with its arguments.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	switch args[0] {
+	case "serve":
+		return serveCommand(ctx, args[1:], stdout, stderr)
+	case "config":
+		return configCommand(args[1:], stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "parole", version)
+		return nil
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprintf(stderr, "parole: unknown command %q\n\n%s", args[0], usage)
+		return errUsage
+	}
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var listening = regexp.MustCompile(`listening on (http://\S+)`)
+
+func TestServeHealthMetricsPagesAndShutdown(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", "-http", "127.0.0.1:0", "-log-level", "warn"}, &stdout, &stderr) }()
+
+	var base string
+	for deadline := time.Now().Add(5 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
+			base = m[1]
+		}
+	}
+	if base == "" {
+		cancel()
+		t.Fatalf("server did not start; stdout=%q stderr=%q err=%v", stdout.String(), stderr.String(), <-done)
+	}
+
+	var health map[string]string
+	get(t, base+"/healthz", "application/json", func(body []byte) {
+		if err := json.Unmarshal(body, &health); err != nil {
+			t.Fatalf("healthz: %v", err)
+		}
+	})
+	if health["status"] != "ok" || health["version"] != version {
+		t.Errorf("healthz = %v", health)
+	}
+	get(t, base+"/metrics", "text/plain", func(body []byte) {
+		if !bytes.Contains(body, []byte(`parole_build_info{version="dev"} 1`)) {
+			t.Errorf("metrics lack parole_build_info:\n%.500s", body)
+		}
+	})
+	get(t, base+"/", "text/html", func(body []byte) {
+		if !bytes.Contains(body, []byte("<h1>parole</h1>")) {
+			t.Errorf("index page: %.200s", body)
+		}
+	})
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve returned %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("serve did not stop after cancel")
+	}
+	http.DefaultClient.CloseIdleConnections()
+}
+
+func get(t *testing.T, url, contentType string, check func([]byte)) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), contentType) {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	check(body)
+}
+
+func TestConfigCommands(t *testing.T) {
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"config", "example"}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, out.Bytes(), 0o600)
+	out.Reset()
+	if err := run(context.Background(), []string{"config", "check", good}, &out, &errb); err != nil {
+		t.Fatalf("the example does not pass its own check: %v", err)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("server:\n  htp: :80\n"), 0o600)
+	err := run(context.Background(), []string{"config", "check", bad}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "bad.yaml:2: server.htp: unknown key") {
+		t.Fatalf("config check of a bad file: %v", err)
+	}
+}
+
+func TestServeRejectsBadFlags(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"serve", "-http", "nocolon"}, &out, &errb)
+	if err == nil || !strings.Contains(err.Error(), "server.http") {
+		t.Fatalf("want a server.http error, got %v", err)
+	}
+	if err := run(context.Background(), []string{"frobnicate"}, &out, &errb); err != errUsage {
+		t.Fatalf("unknown command: %v", err)
+	}
+}

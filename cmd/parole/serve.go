@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/parole-voice/parole/internal/config"
+	"github.com/parole-voice/parole/web"
+)
+
+func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "YAML configuration file (parole config example prints one)")
+	httpAddr := fs.String("http", "", "HTTP listen address, overrides server.http")
+	flowPath := fs.String("flow", "", "YAML call flow, overrides dialog.flow")
+	logLevel := fs.String("log-level", "", "debug, info, warn or error; overrides log.level")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return errUsage
+	}
+	cfg, err := config.Load(*configPath)
+	if err != nil {
+		return err
+	}
+	if *httpAddr != "" {
+		cfg.Server.HTTP = *httpAddr
+	}
+	if *flowPath != "" {
+		cfg.Dialog.Flow = *flowPath
+	}
+	if *logLevel != "" {
+		cfg.Log.Level = *logLevel
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	logger, err := newLogger(cfg.Log, stderr)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Server.HTTP)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Server.HTTP, err)
+	}
+	srv := newServer(cfg, logger)
+	fmt.Fprintf(stdout, "parole %s listening on http://%s\n", version, displayAddr(ln.Addr()))
+	return srv.serve(ctx, ln)
+}
+
+func newLogger(c config.LogConfig, w io.Writer) (*slog.Logger, error) {
+	lvl, err := c.SlogLevel()
+	if err != nil {
+		return nil, err
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+// displayAddr turns a wildcard listen address into one a browser can open.
+func displayAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return net.JoinHostPort("localhost", fmt.Sprint(tcp.Port))
+}
+
+// server is the HTTP side of parole serve: pages, health and metrics.
+type server struct {
+	cfg     config.Config
+	log     *slog.Logger
+	started time.Time
+	http    *http.Server
+}
+
+func newServer(cfg config.Config, logger *slog.Logger) *server {
+	s := &server{cfg: cfg, log: logger, started: time.Now()}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "parole_build_info", Help: "Build information of the running parole."}, []string{"version"})
+	info.WithLabelValues(version).Set(1)
+	reg.MustRegister(info)
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.health)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle("GET /", http.FileServerFS(web.FS()))
+	s.http = &http.Server{
+		Handler:           http.MaxBytesHandler(mux, cfg.Server.MaxBodyBytes),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	return s
+}
+
+func (s *server) health(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]string{
+		"status":  "ok",
+		"version": version,
+		"uptime":  time.Since(s.started).Round(time.Second).String(),
+	})
+}
+
+// serve runs until ctx is done, then shuts down gracefully within the
+// configured timeout.
+func (s *server) serve(ctx context.Context, ln net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(ln) }()
+	s.log.Info("serving", "http", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "timeout", s.cfg.Server.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.Server.ShutdownTimeout)
+	defer cancel()
+	if err := s.http.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http server: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,329 @@
+// Package config loads and validates the configuration of `parole serve`:
+// one YAML file, ${VAR} references to environment variables for secrets,
+// and command-line flags for the common overrides.
+//
+// Every error names the offending key and, when it comes from a file, its
+// line, so an operator can fix a configuration without reading code.
+package config
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"reflect"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Example is a complete, commented configuration with every key set to its
+// default value. `parole config example` prints it.
+//
+//go:embed example.yaml
+var Example string
+
+// ErrInvalid is wrapped by every validation error.
+var ErrInvalid = errors.New("invalid configuration")
+
+// Config is the whole configuration of `parole serve`.
+type Config struct {
+	Server ServerConfig `yaml:"server"`
+	Log    LogConfig    `yaml:"log"`
+	Dialog DialogConfig `yaml:"dialog"`
+}
+
+// ServerConfig configures the HTTP listener that serves the pages, the
+// connectors, /metrics and /healthz.
+type ServerConfig struct {
+	// HTTP is the listen address, host:port.
+	HTTP string `yaml:"http"`
+	// PublicURL is the address callers and platforms reach parole at, used in
+	// printed links and callbacks. Empty means derived from HTTP.
+	PublicURL string `yaml:"public_url"`
+	// ShutdownTimeout bounds how long a graceful shutdown waits for open
+	// requests and calls.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// MaxBodyBytes limits the size of any request body.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+}
+
+// LogConfig configures log/slog output.
+type LogConfig struct {
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level"`
+	// Format is text or json.
+	Format string `yaml:"format"`
+}
+
+// DialogConfig chooses the call flow and the conversation store.
+type DialogConfig struct {
+	// Flow is the path of a YAML call flow; empty runs the embedded demo flow.
+	Flow string `yaml:"flow"`
+	// Store is memory, embedded (a bbolt file that survives restarts) or redis.
+	Store string `yaml:"store"`
+	// StorePath is the bbolt file of the embedded store.
+	StorePath string `yaml:"store_path"`
+	// RedisURL is the redis:// URL of the redis store; use ${PAROLE_REDIS_URL}
+	// to keep the password out of the file.
+	RedisURL string `yaml:"redis_url"`
+}
+
+// Default returns the configuration parole runs with when nothing is given.
+func Default() Config {
+	return Config{
+		Server: ServerConfig{HTTP: ":8080", ShutdownTimeout: 10 * time.Second, MaxBodyBytes: 1 << 20},
+		Log:    LogConfig{Level: "info", Format: "text"},
+		Dialog: DialogConfig{Store: "embedded", StorePath: "parole.db"},
+	}
+}
+
+// Error is one problem found in a configuration.
+type Error struct {
+	File string // file name, empty when the value came from a flag or default
+	Line int    // 1-based line, 0 when unknown
+	Key  string // dotted key, e.g. "server.http"
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if e.File != "" {
+		b.WriteString(e.File)
+		if e.Line > 0 {
+			fmt.Fprintf(&b, ":%d", e.Line)
+		}
+		b.WriteString(": ")
+	}
+	if e.Key != "" {
+		b.WriteString(e.Key)
+		b.WriteString(": ")
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// Unwrap makes every Error match [ErrInvalid].
+func (e *Error) Unwrap() error { return ErrInvalid }
+
+// Load reads the YAML configuration at path on top of [Default]. An empty
+// path returns the defaults.
+func Load(path string) (Config, error) {
+	if path == "" {
+		return Default(), nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	return Parse(path, data, os.LookupEnv)
+}
+
+// Parse decodes YAML configuration data named name on top of [Default],
+// expanding ${VAR} references with lookupEnv, and validates the result. All
+// problems are returned together, joined with [errors.Join], each an *[Error].
+func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (Config, error) {
+	cfg := Default()
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return cfg, cfg.Validate()
+		}
+		return Config{}, &Error{File: name, Line: yamlErrorLine(err), Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	lines := map[string]int{}
+	var errs []error
+	expandEnv(&root, "", lines, lookupEnv, func(key string, line int, msg string) {
+		errs = append(errs, &Error{File: name, Line: line, Key: key, Msg: msg})
+	})
+	checkKnown(&root, reflect.TypeOf(cfg), "", func(key string, line int) {
+		errs = append(errs, &Error{File: name, Line: line, Key: key, Msg: "unknown key"})
+	})
+	if err := root.Decode(&cfg); err != nil {
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return Config{}, &Error{File: name, Msg: err.Error()}
+		}
+		for _, msg := range te.Errors {
+			errs = append(errs, typeError(name, msg, lines))
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		errs = append(errs, withLines(err, name, lines)...)
+	}
+	return cfg, errors.Join(errs...)
+}
+
+// Validate checks the values of c and returns every problem, joined.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &Error{Key: key, Msg: fmt.Sprintf(format, args...)})
+	}
+	if _, _, err := net.SplitHostPort(c.Server.HTTP); err != nil {
+		bad("server.http", "want host:port, got %q", c.Server.HTTP)
+	}
+	if c.Server.ShutdownTimeout < 0 {
+		bad("server.shutdown_timeout", "must not be negative")
+	}
+	if c.Server.MaxBodyBytes <= 0 {
+		bad("server.max_body_bytes", "must be positive")
+	}
+	if _, err := c.Log.SlogLevel(); err != nil {
+		bad("log.level", "%v", err)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		bad("log.format", "want text or json, got %q", c.Log.Format)
+	}
+	switch c.Dialog.Store {
+	case "memory":
+	case "embedded":
+		if c.Dialog.StorePath == "" {
+			bad("dialog.store_path", "required by store: embedded")
+		}
+	case "redis":
+		if c.Dialog.RedisURL == "" {
+			bad("dialog.redis_url", "required by store: redis")
+		}
+	default:
+		bad("dialog.store", "want memory, embedded or redis, got %q", c.Dialog.Store)
+	}
+	return errors.Join(errs...)
+}
+
+// SlogLevel returns the slog level named by Level.
+func (l LogConfig) SlogLevel() (slog.Level, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(l.Level)); err != nil {
+		return 0, fmt.Errorf("want debug, info, warn or error, got %q", l.Level)
+	}
+	return lvl, nil
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+
+// expandEnv replaces ${VAR} in scalar values, records the line of every key
+// and reports references to unset variables.
+func expandEnv(n *yaml.Node, key string, lines map[string]int, lookup func(string) (string, bool), report func(key string, line int, msg string)) {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			expandEnv(c, key, lines, lookup, report)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i].Value
+			if key != "" {
+				k = key + "." + k
+			}
+			lines[k] = n.Content[i].Line
+			expandEnv(n.Content[i+1], k, lines, lookup, report)
+		}
+	case yaml.ScalarNode:
+		if !strings.Contains(n.Value, "${") {
+			return
+		}
+		n.Value = envRef.ReplaceAllStringFunc(n.Value, func(ref string) string {
+			name := ref[2 : len(ref)-1]
+			v, ok := lookup(name)
+			if !ok {
+				report(key, n.Line, fmt.Sprintf("environment variable %s is not set", name))
+			}
+			return v
+		})
+	}
+}
+
+// checkKnown reports mapping keys that match no yaml-tagged field of the
+// struct type t, recursively.
+func checkKnown(n *yaml.Node, t reflect.Type, key string, report func(key string, line int)) {
+	if n.Kind == yaml.DocumentNode {
+		for _, c := range n.Content {
+			checkKnown(c, t, key, report)
+		}
+		return
+	}
+	if n.Kind != yaml.MappingNode || t.Kind() != reflect.Struct {
+		return
+	}
+	fields := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); tag != "" && tag != "-" {
+			fields[tag] = f.Type
+		}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i].Value
+		full := k
+		if key != "" {
+			full = key + "." + k
+		}
+		ft, ok := fields[k]
+		if !ok {
+			report(full, n.Content[i].Line)
+			continue
+		}
+		checkKnown(n.Content[i+1], ft, full, report)
+	}
+}
+
+var lineRef = regexp.MustCompile(`line (\d+)`)
+
+func yamlErrorLine(err error) int {
+	m := lineRef.FindStringSubmatch(err.Error())
+	if m == nil {
+		return 0
+	}
+	var n int
+	fmt.Sscan(m[1], &n)
+	return n
+}
+
+// typeError turns a yaml.v3 type error message ("line N: cannot unmarshal
+// ...") into an *Error naming the key found on that line.
+func typeError(name, msg string, lines map[string]int) *Error {
+	line := yamlErrorLine(errors.New(msg))
+	if i := strings.Index(msg, ": "); i > 0 && strings.HasPrefix(msg, "line ") {
+		msg = msg[i+2:]
+	}
+	key := ""
+	for k, l := range lines {
+		if l == line && (key == "" || len(k) > len(key)) {
+			key = k
+		}
+	}
+	return &Error{File: name, Line: line, Key: key, Msg: msg}
+}
+
+// withLines adds file and line to the *Error values of a joined validation
+// error.
+func withLines(err error, name string, lines map[string]int) []error {
+	var out []error
+	for _, e := range unjoin(err) {
+		var ce *Error
+		if errors.As(e, &ce) {
+			ce.File = name
+			ce.Line = lines[ce.Key]
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
+}
