@@ -537,24 +537,31 @@ func TestReadWAVErrors(t *testing.T) {
 	}
 }
 
-// corpusBounds are lower bounds on precision and recall and upper bounds on
-// the mean end-of-speech delay per SNR for the default configuration, set a
-// little below what was measured so that a regression fails.
-var corpusBounds = map[float64]struct{ prec, recall, endMS float64 }{
-	20: {0, 0, 1e9},
-	10: {0, 0, 1e9},
-	5:  {0, 0, 1e9},
+// corpusBounds are the limits TestCorpus holds the default configuration
+// to, per SNR: lower bounds on frame precision and recall, and a window for
+// the mean delay from the true end of speech to SpeechEnd (negative: the
+// detector lost the quiet tail). They sit a little outside what was measured
+// (see the table in the report or `go test -run TestCorpus -v`) so that a
+// regression fails.
+var corpusBounds = map[float64]struct{ prec, recall, endLo, endHi float64 }{
+	20: {0.97, 0.90, -50, 200},
+	10: {0.97, 0.80, -100, 150},
+	5:  {0.97, 0.68, -200, 100},
+}
+
+// Configurations compared on the corpus: energy alone (the default) and
+// energy with the zero-crossing-rate test.
+var corpusConfigs = []struct {
+	name string
+	cfg  EndpointConfig
+}{
+	{"energy", EndpointConfig{VAD: Config{Rate: media.Rate8k}}},
+	{"energy+zcr", EndpointConfig{VAD: Config{Rate: media.Rate8k, ZCR: true}}},
 }
 
 func TestCorpus(t *testing.T) {
 	prompts := loadCorpus(t)
-	for _, tc := range []struct {
-		name string
-		cfg  EndpointConfig
-	}{
-		{"energy", EndpointConfig{VAD: Config{Rate: media.Rate8k}}},
-		{"energy+zcr", EndpointConfig{VAD: Config{Rate: media.Rate8k, ZCR: true}}},
-	} {
+	for _, tc := range corpusConfigs {
 		perSNR, table, err := evaluate(prompts, tc.cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -565,10 +572,54 @@ func TestCorpus(t *testing.T) {
 		}
 		for snr, b := range corpusBounds {
 			s := perSNR[snr]
-			if s.precision() < b.prec || s.recall() < b.recall || !(mean(s.endDelay) <= b.endMS) {
-				t.Errorf("%.0f dB SNR: precision %.3f (min %.2f) recall %.3f (min %.2f) end delay %.0f ms (max %.0f)",
-					snr, s.precision(), b.prec, s.recall(), b.recall, mean(s.endDelay), b.endMS)
+			if s.precision() < b.prec || s.recall() < b.recall {
+				t.Errorf("%.0f dB SNR: precision %.3f (min %.2f), recall %.3f (min %.2f)",
+					snr, s.precision(), b.prec, s.recall(), b.recall)
+			}
+			if d := mean(s.endDelay); !(d >= b.endLo && d <= b.endHi) {
+				t.Errorf("%.0f dB SNR: mean end-of-speech delay %.0f ms, want %.0f to %.0f ms", snr, d, b.endLo, b.endHi)
+			}
+			// EndOfUtterance comes Silence after the last speech frame the
+			// detector heard, so never later than Silence plus one frame.
+			if p := p95(s.eouDelay); p > float64((DefaultSilence+media.FrameDuration)/time.Millisecond) {
+				t.Errorf("%.0f dB SNR: EndOfUtterance p95 delay %.0f ms", snr, p)
+			}
+			if s.falseStarts != 0 || s.missedEOU != 0 {
+				t.Errorf("%.0f dB SNR: %d false starts in %.0f s of noise, %d of %d prompts without EndOfUtterance",
+					snr, s.falseStarts, s.noiseSeconds, s.missedEOU, s.items)
 			}
 		}
 	}
+}
+
+// BenchmarkVADCorpus scores the detector on the noisy Asterisk prompts and
+// reports precision, recall and end-of-speech delays per SNR (noise colours
+// pooled) for the default configuration, and logs the full table for both
+// configurations.
+func BenchmarkVADCorpus(b *testing.B) {
+	prompts := loadCorpus(b)
+	b.ReportAllocs()
+	var out string
+	for b.Loop() {
+		out = ""
+		for _, tc := range corpusConfigs {
+			perSNR, table, err := evaluate(prompts, tc.cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			out += formatTable(tc.name, perSNR, table)
+			if tc.name != "energy" {
+				continue
+			}
+			for _, snr := range snrs {
+				s := perSNR[snr]
+				b.ReportMetric(s.precision(), fmt.Sprintf("precision@%.0fdB", snr))
+				b.ReportMetric(s.recall(), fmt.Sprintf("recall@%.0fdB", snr))
+				b.ReportMetric(mean(s.endDelay), fmt.Sprintf("end_delay_ms@%.0fdB", snr))
+				b.ReportMetric(mean(s.eouDelay), fmt.Sprintf("eou_delay_ms@%.0fdB", snr))
+				b.ReportMetric(float64(s.falseStarts), fmt.Sprintf("false_starts@%.0fdB", snr))
+			}
+		}
+	}
+	b.Logf("%d prompts\n%s", len(prompts), out)
 }

@@ -55,12 +55,12 @@ var (
 
 // Defaults used for the zero value of the matching Config field.
 const (
-	DefaultThresholdDB = 9.0
+	DefaultThresholdDB = 6.0
 	DefaultOnset       = 3
 	DefaultHangover    = 240 * time.Millisecond
 	DefaultMinFloorDB  = -60.0
 	DefaultFloorRise   = 5.0 // dB per second, outside speech
-	DefaultSpeechRise  = 2.0 // dB per second, while frames look like speech
+	DefaultSpeechRise  = 4.0 // dB per second, while frames look like speech
 	DefaultZCRMarginDB = 6.0
 	DefaultHighPassHz  = 200.0
 )
