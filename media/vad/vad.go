@@ -179,8 +179,8 @@ type Detector struct {
 	zcr      float64
 
 	speaking bool
-	run      int  // speech frames in a row while not speaking
-	runStart Mark // start of that run
+	run      int   // speech frames in a row while not speaking
+	runStart Mark  // start of that run
 	quiet    int64 // samples since the last speech frame while speaking
 	lastRaw  bool
 
@@ -216,14 +216,17 @@ func (d *Detector) Reset() {
 // with it. The frame must have the configured rate and hold at most 20 ms;
 // a shorter last frame is fine. Process does not keep f.
 func (d *Detector) Process(f *media.Frame) (Event, error) {
-	if f == nil || len(f.Samples) == 0 || len(f.Samples) > media.SamplesPerFrame(d.cfg.Rate) {
+	if f == nil {
 		return None, ErrFrameSize
 	}
 	if f.Rate != d.cfg.Rate {
 		return None, fmt.Errorf("%w: frame %d Hz, detector %d Hz", ErrRate, f.Rate, d.cfg.Rate)
 	}
+	if len(f.Samples) == 0 || len(f.Samples) > media.SamplesPerFrame(d.cfg.Rate) {
+		return None, fmt.Errorf("%w: %d samples at %d Hz", ErrFrameSize, len(f.Samples), d.cfg.Rate)
+	}
 	n := int64(len(f.Samples))
-	here := d.mark(f, 0)
+	here, after := d.mark(f, 0), d.mark(f, n)
 	raw := d.classify(f.Samples)
 	d.lastRaw = raw
 	d.pos += n
@@ -239,7 +242,7 @@ func (d *Detector) Process(f *media.Frame) (Event, error) {
 				d.speaking = true
 				d.quiet = 0
 				d.start = d.runStart
-				d.end = d.mark(f, n)
+				d.end = after
 				ev = SpeechStart
 			}
 		} else {
@@ -249,7 +252,7 @@ func (d *Detector) Process(f *media.Frame) (Event, error) {
 	}
 	if raw {
 		d.quiet = 0
-		d.end = d.mark(f, n)
+		d.end = after
 		return None, nil
 	}
 	d.quiet += n
