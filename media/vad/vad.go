@@ -291,17 +291,18 @@ func (d *Detector) classify(s []int16) bool {
 		}
 	} else {
 		h := &d.hp
-		prev := h.y1
+		b0, b1, b2, a1, a2 := h.b0, h.b1, h.b2, h.a1, h.a2
+		x1, x2, y1, y2 := h.x1, h.x2, h.y1, h.y2
 		for _, v := range s {
 			x := float64(v)
-			y := h.b0*x + h.b1*h.x1 + h.b2*h.x2 - h.a1*h.y1 - h.a2*h.y2
-			h.x2, h.x1, h.y2, h.y1 = h.x1, x, h.y1, y
-			sum += y * y
-			if (y < 0) != (prev < 0) {
+			y := b0*x + b1*x1 + b2*x2 - a1*y1 - a2*y2
+			if (y < 0) != (y1 < 0) {
 				cross++
 			}
-			prev = y
+			x2, x1, y2, y1 = x1, x, y1, y
+			sum += y * y
 		}
+		h.x1, h.x2, h.y1, h.y2 = x1, x2, y1, y2
 	}
 	ms := sum / float64(len(s))
 	level := silenceDB

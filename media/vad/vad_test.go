@@ -348,3 +348,42 @@ func TestEventString(t *testing.T) {
 		}
 	}
 }
+
+// FuzzProcess feeds arbitrary samples, rates and lengths: Process must
+// return an error or an event, never panic, and keep its floor finite.
+func FuzzProcess(f *testing.F) {
+	f.Add([]byte{}, uint16(8000), true)
+	f.Add(make([]byte, 320), uint16(8000), false)
+	f.Add(make([]byte, 641), uint16(61000), true)
+	f.Add([]byte{0xff, 0x7f, 0x00, 0x80, 0xff, 0x7f}, uint16(8000), false)
+	f.Fuzz(func(t *testing.T, data []byte, rate uint16, zcr bool) {
+		e, err := NewEndpointer(EndpointConfig{VAD: Config{Rate: 8000, ZCR: zcr}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := make([]int16, len(data)/2)
+		for i := range s {
+			s[i] = int16(uint16(data[2*i]) | uint16(data[2*i+1])<<8)
+		}
+		for len(s) > 0 {
+			n := min(len(s), 1+int(rate)%200)
+			fr := 8000
+			if rate > 60000 {
+				fr = int(rate) // a wrong rate
+			}
+			ev, err := e.Process(&media.Frame{Rate: fr, Samples: s[:n]})
+			if err != nil {
+				if ev != None {
+					t.Fatalf("event %v with error %v", ev, err)
+				}
+				if !errors.Is(err, ErrRate) && !errors.Is(err, ErrFrameSize) {
+					t.Fatalf("unexpected error %v", err)
+				}
+			}
+			if fl := e.Detector().NoiseFloor(); math.IsNaN(fl) || math.IsInf(fl, 0) {
+				t.Fatalf("noise floor %v", fl)
+			}
+			s = s[n:]
+		}
+	})
+}
