@@ -82,13 +82,17 @@ func (e *Encoder) encodePair(x0, x1 int32) byte {
 	if mag < 0 {
 		mag = ^mag
 	}
+	// i counts the decision levels below the magnitude: the first level
+	// not exceeded, found by binary search over the increasing levels.
 	m := (mag + 1) << 10
-	i := int32(0)
-	if m > lowLevels[8]*e.low.step {
-		i = 9
-	}
-	for i < 29 && m > lowLevels[i]*e.low.step {
-		i++
+	i, j := int32(0), int32(len(lowLevels))
+	for i < j {
+		h := (i + j) >> 1
+		if m > lowLevels[h]*e.low.step {
+			i = h + 1
+		} else {
+			j = h
+		}
 	}
 	var il int32
 	switch {

@@ -138,23 +138,20 @@ func (b *band) adapt(dq int32) {
 	lim := 15360 - b.a[1]
 	b.a[0] = clamp(-192*sg1+(b.a[0]*255)>>8, -lim, lim)
 
-	// Zero section: sign-sign update of b1…b6, then shift in dq.
-	for i := range b.b {
-		b.b[i] = (b.b[i] * 255) >> 8
-		if dq != 0 {
-			if (b.d[i] ^ dq) < 0 {
-				b.b[i] -= 128
-			} else {
-				b.b[i] += 128
-			}
-		}
+	// Zero section: sign-sign update of b1…b6 (no increment when dq is 0),
+	// then shift dq into the difference memory.
+	var u int32
+	if dq != 0 {
+		u = 128
 	}
-	copy(b.d[1:], b.d[:5])
-	b.d[0] = sat16(dq << 1)
-	var sz int32
-	for i := range b.b {
-		sz += (b.b[i] * b.d[i]) >> 15
+	d := &b.d
+	z := &b.b
+	for i := range z {
+		z[i] = (z[i]*255)>>8 + (((d[i]^dq)>>31)|1)*u
 	}
+	d[5], d[4], d[3], d[2], d[1], d[0] = d[4], d[3], d[2], d[1], d[0], sat16(dq<<1)
+	sz := (z[0]*d[0])>>15 + (z[1]*d[1])>>15 + (z[2]*d[2])>>15 +
+		(z[3]*d[3])>>15 + (z[4]*d[4])>>15 + (z[5]*d[5])>>15
 	b.sz = sz
 
 	r := sat16((b.s + dq) << 1)
