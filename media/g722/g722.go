@@ -8,9 +8,10 @@
 // carry one 20 ms frame of 320 samples.
 //
 // The arithmetic follows the fixed-point description of the Recommendation
-// (blocks 1L–6L, 1H–6H and the QMF of Table 11), so the encoder's bitstream
-// and the decoder's samples are bit-exact with other conforming fixed-point
-// implementations such as FFmpeg's (non-trellis) G.722.
+// (blocks 1L–6L, 1H–6H and the QMF of Table 11). The tests check that the
+// encoder's bitstream and the decoder's samples are bit-exact with FFmpeg's
+// G.722 (its default, non-trellis encoder). Only 64 kbit/s mode 1 is
+// implemented: 56 and 48 kbit/s streams are not decoded.
 //
 // Note the RTP quirk of G.722 (RFC 3551 §4.5.2): the payload's RTP clock rate
 // is 8000 Hz although the audio is sampled at 16 kHz.
