@@ -99,7 +99,10 @@ type Config struct {
 	NoHighPass bool
 	// ZCR adds a zero-crossing-rate test: a frame less than ZCRMarginDB
 	// above the threshold is speech only if its zero-crossing rate differs
-	// clearly from the background's.
+	// clearly from the background's. On the Asterisk-prompt corpus with
+	// stationary white, pink and brown noise it did not help: precision was
+	// already 0.999-1.000 and recall dropped by 1 to 4 points (see
+	// TestCorpus), so it is off by default.
 	ZCR bool
 	// ZCRMarginDB is the margin above the threshold under which the ZCR test
 	// applies; frames louder than that are speech on energy alone.
