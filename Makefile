@@ -10,9 +10,11 @@ ARGS        ?=
 # Needed to build and run parole serve (cgo codecs).
 RUN_DEBS  = gcc pkg-config libopus-dev
 # Needed by the tests: reference codecs and resamplers, the speech corpus,
-# protocol peers and stores the tests run against.
+# protocol peers and stores the tests run against. asterisk-core-sounds-en
+# ships the prompt transcripts and the sounds/en link to the -wav prompts.
 TEST_DEBS = $(RUN_DEBS) libspeexdsp-dev libsoxr-dev ffmpeg sox espeak-ng \
-            asterisk-core-sounds-en-wav sip-tester redis-server
+            asterisk-core-sounds-en-wav asterisk-core-sounds-en \
+            sip-tester redis-server
 
 .PHONY: run build test vet lint bench fuzz deps-run deps-test clean
 
