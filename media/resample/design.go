@@ -1,0 +1,141 @@
+package resample
+
+import "math"
+
+// params are the filter specification of one quality.
+type params struct {
+	passband float64 // passband edge, fraction of the lower Nyquist frequency
+	stopband float64 // stopband edge, fraction of the lower Nyquist frequency
+	atten    float64 // Kaiser design stopband attenuation, dB
+}
+
+// qualityParams maps each Quality to its filter specification.
+var qualityParams = [...]params{
+	Low:    {passband: 0.85, stopband: 1.15, atten: 60},
+	Medium: {passband: 0.90, stopband: 1.10, atten: 90},
+	High:   {passband: 0.94, stopband: 1.00, atten: 105},
+}
+
+// kaiserBeta returns the Kaiser window β for a stopband attenuation of a dB
+// (Kaiser's empirical formula).
+func kaiserBeta(a float64) float64 {
+	switch {
+	case a > 50:
+		return 0.1102 * (a - 8.7)
+	case a >= 21:
+		return 0.5842*math.Pow(a-21, 0.4) + 0.07886*(a-21)
+	}
+	return 0
+}
+
+// besselI0 is the zeroth-order modified Bessel function of the first kind.
+func besselI0(x float64) float64 {
+	sum, term := 1.0, 1.0
+	h := x / 2
+	for k := 1; k < 200; k++ {
+		term *= (h / float64(k)) * (h / float64(k))
+		sum += term
+		if term < sum*1e-17 {
+			break
+		}
+	}
+	return sum
+}
+
+// coefShift is the fixed-point position of the coefficients: Q30.
+const coefShift = 30
+
+// bank is the polyphase filter bank of one rate pair and quality.
+type bank struct {
+	l, m  int     // interpolation and decimation factors
+	delay int     // group delay in output samples
+	width int     // window of input samples one output needs
+	coefs []int32 // all phases, trimmed, back to back (time order)
+	// per phase: where its coefficients start in coefs, how many, and at
+	// which offset of the input window they apply.
+	start, n, off []int32
+	// per phase: the next phase and how many input samples to advance.
+	next, adv []int32
+}
+
+// design builds the polyphase bank for interpolation by l and decimation by m
+// (inRate·l/m = outRate) with the specification p.
+func design(l, m, inRate, outRate int, p params) *bank {
+	nyq := float64(min(inRate, outRate)) / 2
+	hi := float64(inRate) * float64(l) // prototype rate
+	fp, fs := p.passband*nyq, p.stopband*nyq
+	fc := (fp + fs) / 2 / hi // cutoff, cycles per prototype sample
+	df := (fs - fp) / hi
+	need := int(math.Ceil((p.atten-7.95)/(14.36*df))) + 1
+	// Centre at a multiple of m so the delay is a whole number of outputs.
+	half := (need - 1 + 1) / 2
+	d := (half + m - 1) / m
+	c := d * m
+	ntot := 2*c + 1
+	beta := kaiserBeta(p.atten)
+	i0b := besselI0(beta)
+	k := (ntot + l - 1) / l // taps per phase
+	proto := make([]float64, k*l)
+	for i := range ntot {
+		t := float64(i - c)
+		x := 2 * fc * t
+		s := 2 * fc
+		if i != c {
+			s = math.Sin(math.Pi*x) / (math.Pi * t)
+		}
+		r := t / float64(c)
+		w := besselI0(beta*math.Sqrt(max(0, 1-r*r))) / i0b
+		proto[i] = s * w * float64(l)
+	}
+	b := &bank{l: l, m: m, delay: d, width: k}
+	b.start = make([]int32, l)
+	b.n = make([]int32, l)
+	b.off = make([]int32, l)
+	b.next = make([]int32, l)
+	b.adv = make([]int32, l)
+	q := make([]int32, k)
+	for ph := range l {
+		// y = Σ_j h[ph + j·l]·x[q−j]; in time order over the window
+		// x[q−k+1 … q] the coefficient at window index w is h[ph+(k−1−w)·l].
+		var sum float64
+		for w := range k {
+			sum += proto[ph+(k-1-w)*l]
+		}
+		scale := 1.0
+		if sum != 0 {
+			scale = 1 / sum // exact unity gain at DC for every phase
+		}
+		var isum int64
+		big := 0
+		for w := range k {
+			v := proto[ph+(k-1-w)*l] * scale
+			q[w] = int32(math.Round(v * (1 << coefShift)))
+			isum += int64(q[w])
+			if abs32(q[w]) > abs32(q[big]) {
+				big = w
+			}
+		}
+		q[big] += int32(int64(1<<coefShift) - isum)
+		lo, hiw := 0, k
+		for lo < hiw && q[lo] == 0 {
+			lo++
+		}
+		for hiw > lo && q[hiw-1] == 0 {
+			hiw--
+		}
+		b.start[ph] = int32(len(b.coefs))
+		b.n[ph] = int32(hiw - lo)
+		b.off[ph] = int32(lo)
+		b.coefs = append(b.coefs, q[lo:hiw]...)
+		b.next[ph] = int32((ph + m) % l)
+		b.adv[ph] = int32((ph + m) / l)
+	}
+	return b
+}
+
+func abs32(v int32) int32 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}

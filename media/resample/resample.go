@@ -1,0 +1,287 @@
+// Package resample converts mono 16-bit PCM between sample rates with a
+// polyphase windowed-sinc filter.
+//
+// A [Resampler] converts inRate to outRate = inRate·L/M, with L/M the ratio
+// reduced to lowest terms. The prototype low-pass filter is a Kaiser-windowed
+// sinc designed at inRate·L; it is split into L polyphase branches of integer
+// (Q30) coefficients, precomputed once per rate pair and quality and shared by
+// all resamplers. Each output sample is one dot product of a branch with the
+// input history (64-bit accumulation), so there is no per-sample phase
+// arithmetic: the next branch and the input advance come from a table.
+// Integer ratios (8→16, 16→8, 8→48 kHz …) use the same tables with L=1 or
+// M=1; branches whose coefficients are zero (the centre branch of a half-band
+// interpolator) are trimmed.
+//
+// The filter is centred on a whole number of output samples: the output lags
+// the input by exactly [Resampler.Delay] output samples. Because the phase is
+// carried across calls, every 20 ms of input at 8, 16, 24 or 48 kHz yields
+// exactly 20 ms of output.
+//
+// # Qualities
+//
+// Edges are fractions of the lower of the two Nyquist frequencies. Energy
+// above the stopband edge is suppressed before it can alias (downsampling) or
+// is removed from the images (upsampling); with Low and Medium the transition
+// band straddles Nyquist, so aliases land only in the transition band, never
+// in the passband.
+//
+//	quality  passband  stopband  design attenuation
+//	Low      0.85      1.15      60 dB
+//	Medium   0.90      1.10      90 dB
+//	High     0.94      1.00      105 dB
+package resample
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/parole-voice/parole/media"
+)
+
+// Quality selects the filter of a Resampler: longer filters give a flatter
+// passband, a sharper transition and more stopband attenuation for more CPU.
+type Quality int
+
+const (
+	// Medium is the default quality: passband to 0.90 of the lower Nyquist
+	// frequency, 90 dB stopband attenuation from 1.10 of it.
+	Medium Quality = iota
+	// Low is the cheapest quality, enough for narrowband telephony: passband
+	// to 0.85 of the lower Nyquist frequency, 60 dB attenuation from 1.15.
+	Low
+	// High keeps the passband to 0.94 of the lower Nyquist frequency and
+	// attenuates by 105 dB everything above Nyquist: nothing aliases.
+	High
+)
+
+// Aliases of the qualities.
+const (
+	// Default is Medium.
+	Default = Medium
+	// Telephone is Low.
+	Telephone = Low
+)
+
+// String returns the quality's name.
+func (q Quality) String() string {
+	switch q {
+	case Low:
+		return "low"
+	case Medium:
+		return "medium"
+	case High:
+		return "high"
+	}
+	return fmt.Sprintf("Quality(%d)", int(q))
+}
+
+// Limits of the rates New accepts.
+const (
+	// MinRate and MaxRate bound the input and output rates, in Hz.
+	MinRate = 1000
+	MaxRate = 384000
+	// MaxFactor bounds L and M of the reduced ratio outRate/inRate = L/M.
+	MaxFactor = 1024
+)
+
+// Errors returned by New and ProcessFrame.
+var (
+	// ErrRate reports an unsupported or invalid sample rate or ratio.
+	ErrRate = errors.New("resample: unsupported sample rate")
+	// ErrQuality reports an unknown Quality.
+	ErrQuality = errors.New("resample: unknown quality")
+	// ErrFrameRate reports a frame whose rate is not the resampler's input rate.
+	ErrFrameRate = errors.New("resample: frame rate does not match resampler")
+)
+
+// chunk is how many input samples one pass of Process buffers.
+const chunk = 1024
+
+// Resampler converts a stream of samples from one rate to another. It keeps
+// the filter history and phase between calls. A Resampler is not safe for
+// concurrent use; create one per stream (they share the filter tables).
+type Resampler struct {
+	in, out int
+	q       Quality
+	b       *bank
+	buf     []int16 // history (width−1 samples) followed by new input
+	fill    int     // samples in buf
+	pos     int     // start of the next output's window in buf
+	phase   int32   // branch of the next output
+}
+
+type bankKey struct {
+	in, out int
+	q       Quality
+}
+
+var banks sync.Map // bankKey → *bank
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// New returns a Resampler from inRate to outRate Hz with quality q. Rates
+// must lie in [MinRate, MaxRate] and the reduced ratio outRate/inRate = L/M
+// must have L, M ≤ MaxFactor; otherwise the error wraps ErrRate. Equal rates
+// are allowed (the filter still band-limits to the passband).
+func New(inRate, outRate int, q Quality) (*Resampler, error) {
+	if inRate < MinRate || inRate > MaxRate || outRate < MinRate || outRate > MaxRate {
+		return nil, fmt.Errorf("%w: %d Hz → %d Hz (rates must be %d…%d Hz)", ErrRate, inRate, outRate, MinRate, MaxRate)
+	}
+	if q < Medium || q > High {
+		return nil, fmt.Errorf("%w: %d", ErrQuality, int(q))
+	}
+	g := gcd(inRate, outRate)
+	l, m := outRate/g, inRate/g
+	if l > MaxFactor || m > MaxFactor {
+		return nil, fmt.Errorf("%w: %d Hz → %d Hz reduces to %d/%d (factors must be ≤ %d)", ErrRate, inRate, outRate, l, m, MaxFactor)
+	}
+	key := bankKey{inRate, outRate, q}
+	bi, ok := banks.Load(key)
+	if !ok {
+		bi, _ = banks.LoadOrStore(key, design(l, m, inRate, outRate, qualityParams[q]))
+	}
+	b := bi.(*bank)
+	r := &Resampler{in: inRate, out: outRate, q: q, b: b, buf: make([]int16, b.width-1+chunk)}
+	r.Reset()
+	return r, nil
+}
+
+// InRate returns the input sample rate in Hz.
+func (r *Resampler) InRate() int { return r.in }
+
+// OutRate returns the output sample rate in Hz.
+func (r *Resampler) OutRate() int { return r.out }
+
+// Quality returns the resampler's quality.
+func (r *Resampler) Quality() Quality { return r.q }
+
+// Delay returns the group delay of the filter in output samples: output
+// sample n corresponds to input time (n − Delay())/OutRate(). It is exact
+// (the filter is centred on a whole output sample). Drop the first Delay()
+// output samples and call Flush at the end to get output aligned with the
+// input.
+func (r *Resampler) Delay() int { return r.b.delay }
+
+// Reset clears the history and phase, as if the resampler were new.
+func (r *Resampler) Reset() {
+	clear(r.buf)
+	r.fill = r.b.width - 1
+	r.pos = 0
+	r.phase = 0
+}
+
+// OutputLen returns the number of samples Process emits, at most, for n
+// input samples from inRate to outRate: ceil(n·outRate/inRate). For a
+// stream started at Reset, the total output after a total input of N samples
+// is exactly OutputLen(inRate, outRate, N).
+func OutputLen(inRate, outRate, n int) int {
+	if inRate <= 0 || outRate <= 0 || n <= 0 {
+		return 0
+	}
+	return int((int64(n)*int64(outRate) + int64(inRate) - 1) / int64(inRate))
+}
+
+// Process resamples in and appends the result to out, which it returns. The
+// resampler keeps its state, so a stream may be cut into calls anywhere.
+// Process allocates nothing when out has room for OutputLen(InRate(),
+// OutRate(), len(in)) more samples.
+func (r *Resampler) Process(out, in []int16) []int16 {
+	for len(in) > 0 {
+		n := copy(r.buf[r.fill:], in)
+		in = in[n:]
+		r.fill += n
+		out = r.run(out, -1)
+	}
+	return out
+}
+
+// Flush appends the tail of the stream: Delay() samples computed as if the
+// input were followed by silence. The total output of a stream of N input
+// samples is then OutputLen(InRate(), OutRate(), N)+Delay(). Flush resets
+// the resampler for a new stream.
+func (r *Resampler) Flush(out []int16) []int16 {
+	want := r.b.delay
+	for want > 0 {
+		n := min(len(r.buf)-r.fill, chunk)
+		clear(r.buf[r.fill : r.fill+n])
+		r.fill += n
+		before := len(out)
+		out = r.run(out, want)
+		want -= len(out) - before
+	}
+	r.Reset()
+	return out
+}
+
+// ProcessFrame resamples the frame src into dst: dst gets the output
+// samples, OutRate() as rate and src's time. With a steady stream of 20 ms
+// frames, dst holds exactly 20 ms once per call. dst's storage is reused when
+// large enough, so steady-state use allocates nothing. src's rate must be
+// InRate(), otherwise the error wraps ErrFrameRate.
+func (r *Resampler) ProcessFrame(dst, src *media.Frame) error {
+	if src.Rate != r.in {
+		return fmt.Errorf("%w: frame at %d Hz, resampler from %d Hz", ErrFrameRate, src.Rate, r.in)
+	}
+	dst.Samples = r.Process(dst.Samples[:0], src.Samples)
+	dst.Rate = r.out
+	dst.Time = src.Time
+	return nil
+}
+
+// run emits outputs while the buffer holds their whole window (at most limit
+// when limit ≥ 0), then keeps the history at the head of the buffer.
+func (r *Resampler) run(out []int16, limit int) []int16 {
+	b := r.b
+	w := b.width
+	pos, fill, ph := r.pos, r.fill, r.phase
+	buf := r.buf
+	coefs := b.coefs
+	for pos+w <= fill && limit != 0 {
+		st, n, off := b.start[ph], b.n[ph], b.off[ph]
+		out = append(out, sat(dot(buf[pos+int(off):pos+int(off)+int(n)], coefs[st:st+n])))
+		pos += int(b.adv[ph])
+		ph = b.next[ph]
+		limit--
+	}
+	shift := min(pos, fill)
+	copy(buf, buf[shift:fill])
+	r.fill = fill - shift
+	r.pos = pos - shift
+	r.phase = ph
+	return out
+}
+
+// sat rounds a Q30 accumulator to a saturated 16-bit sample.
+func sat(acc int64) int16 {
+	v := (acc + 1<<(coefShift-1)) >> coefShift
+	if v > 32767 {
+		return 32767
+	}
+	if v < -32768 {
+		return -32768
+	}
+	return int16(v)
+}
+
+// dot returns Σ x[i]·h[i]; len(x) must equal len(h).
+func dot(x []int16, h []int32) int64 {
+	x = x[:len(h)]
+	var s0, s1, s2, s3 int64
+	i := 0
+	for ; i+4 <= len(h); i += 4 {
+		s0 += int64(x[i]) * int64(h[i])
+		s1 += int64(x[i+1]) * int64(h[i+1])
+		s2 += int64(x[i+2]) * int64(h[i+2])
+		s3 += int64(x[i+3]) * int64(h[i+3])
+	}
+	for ; i < len(h); i++ {
+		s0 += int64(x[i]) * int64(h[i])
+	}
+	return s0 + s1 + s2 + s3
+}
