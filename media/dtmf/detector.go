@@ -21,10 +21,12 @@ type DetectorConfig struct {
 	// MinLevel is the weakest tone accepted, in dBm0 per tone. Default -30.
 	MinLevel float64
 	// NormalTwist is how much weaker (dB) the high-group tone may be than
-	// the low-group tone. Default 8 dB.
+	// the low-group tone. Default 8 dB. The detector accepts the limit
+	// and rejects from 3 dB beyond it (a 1.5 dB guard covers the
+	// measurement error of the short Goertzel window).
 	NormalTwist float64
 	// ReverseTwist is how much weaker (dB) the low-group tone may be than
-	// the high-group tone. Default 4 dB.
+	// the high-group tone. Default 4 dB, with the same guard.
 	ReverseTwist float64
 	// FreqTolerance is the largest relative frequency deviation accepted.
 	// Default 0.025 (2.5 %, between the ±1.5 % that must be accepted and
@@ -64,6 +66,10 @@ const (
 	peakRatio = 6.3
 	// harmonicRatio: a second harmonic within 10 dB of its tone is speech.
 	harmonicRatio = 0.1
+	// twistGuard (dB) is added to the twist limits: the measured twist
+	// is off by up to about ±1.5 dB (window not a whole number of
+	// periods, leakage), so a tone exactly at the limit must pass.
+	twistGuard = 1.5
 	// halfRatio: the two halves of a window must hold the tone within
 	// 3 dB of each other, so windows that only partly hold a tone fail.
 	halfRatio = 2.0
@@ -100,8 +106,9 @@ type Detector struct {
 	coef   [16]float64 // 2cos(ω)
 	cosw   [16]float64 // cos(ω), sin(ω) for the complex output
 	sinw   [16]float64
-	leak   [16][8]float64 // power response of filter k to a unit tone at fundamental j
-	rotC   [16]float64    // e^{-jωM}, to join two halves
+	leak   [8][8]float64 // half-window amplitude response of filter k at fundamental j
+	near   [8][8]bool    // row k's second harmonic is close to column j
+	rotC   [16]float64   // e^{-jωM}, to join two halves
 	rotS   [16]float64
 	omegaM [16]float64 // ωM
 
@@ -158,8 +165,8 @@ func NewDetector(cfg DetectorConfig) (*Detector, error) {
 		half:    int(math.Round(51 * float64(cfg.Rate) / 8000)),
 		norm:    1 / ZeroDBm0,
 		minPow:  0.5 * math.Pow(10, cfg.MinLevel/10),
-		normal:  math.Pow(10, cfg.NormalTwist/10),
-		reverse: math.Pow(10, cfg.ReverseTwist/10),
+		normal:  math.Pow(10, (cfg.NormalTwist+twistGuard)/10),
+		reverse: math.Pow(10, (cfg.ReverseTwist+twistGuard)/10),
 		tol:     cfg.FreqTolerance,
 	}
 	for k := range 16 {
@@ -170,18 +177,24 @@ func NewDetector(cfg DetectorConfig) (*Detector, error) {
 		d.omegaM[k] = w * float64(d.half)
 		d.rotC[k], d.rotS[k] = math.Cos(d.omegaM[k]), -math.Sin(d.omegaM[k])
 	}
-	// Leakage of each fundamental into each filter through the rectangular
-	// window of 2M samples: |sin(πΔN/fs) / (N sin(πΔ/fs))|².
-	n := float64(2 * d.half)
-	for k := range 16 {
+	// Amplitude leakage of each fundamental into each other fundamental's
+	// filter over one half-window of M samples (rectangular window):
+	// |sin(πΔM/fs) / (M sin(πΔ/fs))|. Used to widen the steadiness checks
+	// when the other tone of the pair is much stronger.
+	m := float64(d.half)
+	for k := range 8 {
 		for j := range 8 {
 			x := math.Pi * (d.freq(k) - d.freq(j)) / float64(cfg.Rate)
-			if math.Abs(x) < 1e-9 {
-				d.leak[k][j] = 1
+			if k == j {
 				continue
 			}
-			a := math.Sin(x*n) / (n * math.Sin(x))
-			d.leak[k][j] = a * a
+			d.leak[k][j] = math.Abs(math.Sin(x*m) / (m * math.Sin(x)))
+		}
+		// A row's second harmonic within two bins of a column tone
+		// (2×697 Hz is 58 Hz from 1336 Hz) cannot be told from the
+		// column's leakage: the harmonic test skips those pairs.
+		for j := 4; j < 8; j++ {
+			d.near[k][j] = math.Abs(2*d.freq(k)-d.freq(j)) < 2*float64(cfg.Rate)/(2*m)
 		}
 	}
 	return d, nil
@@ -207,7 +220,7 @@ func (d *Detector) Rate() int { return d.rate }
 func (d *Detector) Reset() {
 	*d = Detector{
 		rate: d.rate, half: d.half, norm: d.norm, coef: d.coef, cosw: d.cosw, sinw: d.sinw,
-		leak: d.leak, rotC: d.rotC, rotS: d.rotS, omegaM: d.omegaM,
+		leak: d.leak, near: d.near, rotC: d.rotC, rotS: d.rotS, omegaM: d.omegaM,
 		minPow: d.minPow, normal: d.normal, reverse: d.reverse, tol: d.tol,
 	}
 }
@@ -312,12 +325,10 @@ func (d *Detector) window(re, im *[16]float64, energy float64) (Event, bool) {
 	if pr+pc < minFraction*total {
 		return 0, false
 	}
-	// The harmonic filters also see the other tone of the pair (2×697 Hz
-	// is 58 Hz from 1336 Hz): allow twice its computed leakage.
-	if pw[r+8] > harmonicRatio*pr+2*d.leak[r+8][c]*pc || pw[c+8] > harmonicRatio*pc+2*d.leak[c+8][r]*pr {
+	if (!d.near[r][c] && pw[r+8] > harmonicRatio*pr) || pw[c+8] > harmonicRatio*pc {
 		return 0, false
 	}
-	if !d.steady(r, re, im) || !d.steady(c, re, im) {
+	if !d.steady(r, c, pc/pr, re, im) || !d.steady(c, r, pr/pc, re, im) {
 		return 0, false
 	}
 	return eventAt[r][c-4], true
@@ -325,19 +336,27 @@ func (d *Detector) window(re, im *[16]float64, energy float64) (Event, bool) {
 
 // steady checks that tone k has about the same strength in both halves of
 // the window and that its phase advance between them matches its frequency.
-func (d *Detector) steady(k int, re, im *[16]float64) bool {
+//
+// The other tone j of the pair, rel times stronger in power, leaks into
+// filter k with relative amplitude eps; that widens the allowed power ratio
+// by ((1+eps)/(1-eps))² and the phase by 2·asin(eps).
+func (d *Detector) steady(k, j int, rel float64, re, im *[16]float64) bool {
+	eps := min(d.leak[k][j]*math.Sqrt(rel), 0.5)
 	ar, ai := d.prevRe[k], d.prevIm[k]
 	br, bi := re[k], im[k]
 	p1 := ar*ar + ai*ai
 	p2 := br*br + bi*bi
-	if p1 > halfRatio*p2 || p2 > halfRatio*p1 {
+	g := (1 + eps) / (1 - eps)
+	lim := halfRatio * g * g
+	if p1 > lim*p2 || p2 > lim*p1 {
 		return false
 	}
 	// arg(X2·conj(X1)) = ω_tone·M (mod 2π).
 	adv := math.Atan2(bi*ar-br*ai, br*ar+bi*ai)
 	dev := math.Remainder(adv-d.omegaM[k], 2*math.Pi)
 	off := dev * float64(d.rate) / (2 * math.Pi * float64(d.half))
-	return math.Abs(off) <= d.tol*d.freq(k)
+	slack := 2 * math.Asin(eps) * float64(d.rate) / (2 * math.Pi * float64(d.half))
+	return math.Abs(off) <= d.tol*d.freq(k)+slack
 }
 
 // step runs the key state machine with the verdict of the window that

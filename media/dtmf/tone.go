@@ -15,7 +15,7 @@ var (
 
 // keypad gives, for events 0–15, the row and column of the key.
 var keypad = [16][2]uint8{
-	{3, 1}, // 0
+	{3, 1},                 // 0
 	{0, 0}, {0, 1}, {0, 2}, // 1 2 3
 	{1, 0}, {1, 1}, {1, 2}, // 4 5 6
 	{2, 0}, {2, 1}, {2, 2}, // 7 8 9
