@@ -42,20 +42,24 @@ func besselI0(x float64) float64 {
 	return sum
 }
 
-// coefShift is the fixed-point position of the coefficients: Q30.
-const coefShift = 30
-
 // bank is the polyphase filter bank of one rate pair and quality.
 type bank struct {
-	l, m  int     // interpolation and decimation factors
-	delay int     // group delay in output samples
-	width int     // window of input samples one output needs
-	coefs []int32 // all phases, trimmed, back to back (time order)
-	// per phase: where its coefficients start in coefs, how many, and at
-	// which offset of the input window they apply.
-	start, n, off []int32
-	// per phase: the next phase and how many input samples to advance.
-	next, adv []int32
+	l, m  int       // interpolation and decimation factors
+	delay int       // group delay in output samples
+	width int       // window of input samples one output needs
+	coefs []float32 // all phases, trimmed and padded, back to back (time order)
+	tab   []phase   // one entry per phase
+}
+
+// phase describes one polyphase branch. Its layout (eight int32) is known to
+// the assembly kernel.
+type phase struct {
+	start int32 // index of the branch's first coefficient in coefs
+	n     int32 // number of coefficients, a multiple of 4 (zero padded)
+	off   int32 // offset in the input window of the first coefficient
+	next  int32 // phase of the next output
+	adv   int32 // input samples to advance for the next output
+	_     [3]int32
 }
 
 // design builds the polyphase bank for interpolation by l and decimation by m
@@ -88,12 +92,8 @@ func design(l, m, inRate, outRate int, p params) *bank {
 		proto[i] = s * w * float64(l)
 	}
 	b := &bank{l: l, m: m, delay: d, width: k}
-	b.start = make([]int32, l)
-	b.n = make([]int32, l)
-	b.off = make([]int32, l)
-	b.next = make([]int32, l)
-	b.adv = make([]int32, l)
-	q := make([]int32, k)
+	b.tab = make([]phase, l)
+	q := make([]float64, k)
 	for ph := range l {
 		// y = Σ_j h[ph + j·l]·x[q−j]; in time order over the window
 		// x[q−k+1 … q] the coefficient at window index w is h[ph+(k−1−w)·l].
@@ -105,37 +105,33 @@ func design(l, m, inRate, outRate int, p params) *bank {
 		if sum != 0 {
 			scale = 1 / sum // exact unity gain at DC for every phase
 		}
-		var isum int64
-		big := 0
 		for w := range k {
-			v := proto[ph+(k-1-w)*l] * scale
-			q[w] = int32(math.Round(v * (1 << coefShift)))
-			isum += int64(q[w])
-			if abs32(q[w]) > abs32(q[big]) {
-				big = w
-			}
+			q[w] = proto[ph+(k-1-w)*l] * scale
 		}
-		q[big] += int32(int64(1<<coefShift) - isum)
+		// trim coefficients too small to matter in float32 (the exact
+		// zeros of a half-band branch)
 		lo, hiw := 0, k
-		for lo < hiw && q[lo] == 0 {
+		for lo < hiw && math.Abs(q[lo]) < 1e-9 {
 			lo++
 		}
-		for hiw > lo && q[hiw-1] == 0 {
+		for hiw > lo && math.Abs(q[hiw-1]) < 1e-9 {
 			hiw--
 		}
-		b.start[ph] = int32(len(b.coefs))
-		b.n[ph] = int32(hiw - lo)
-		b.off[ph] = int32(lo)
-		b.coefs = append(b.coefs, q[lo:hiw]...)
-		b.next[ph] = int32((ph + m) % l)
-		b.adv[ph] = int32((ph + m) / l)
+		n := (hiw - lo + 3) &^ 3
+		b.tab[ph] = phase{
+			start: int32(len(b.coefs)),
+			n:     int32(n),
+			off:   int32(lo),
+			next:  int32((ph + m) % l),
+			adv:   int32((ph + m) / l),
+		}
+		for w := lo; w < lo+n; w++ {
+			v := 0.0
+			if w < hiw {
+				v = q[w]
+			}
+			b.coefs = append(b.coefs, float32(v))
+		}
 	}
 	return b
-}
-
-func abs32(v int32) int32 {
-	if v < 0 {
-		return -v
-	}
-	return v
 }

@@ -28,15 +28,22 @@ func tone(n, rate int, f, amp, delay float64) []int16 {
 // rather than the 16-bit output's quantization.
 func processRaw(r *Resampler, in []int16) []float64 {
 	b := r.b
-	buf := append(make([]int16, b.width-1), in...)
+	buf := make([]float64, b.width-1, b.width-1+len(in)+pad)
+	for _, v := range in {
+		buf = append(buf, float64(v))
+	}
+	buf = append(buf, make([]float64, pad)...)
 	var out []float64
 	pos, ph := 0, int32(0)
-	for pos+b.width <= len(buf) {
-		st, n, off := b.start[ph], b.n[ph], b.off[ph]
-		acc := dot(buf[pos+int(off):pos+int(off)+int(n)], b.coefs[st:st+n])
-		out = append(out, float64(acc)/(1<<coefShift))
-		pos += int(b.adv[ph])
-		ph = b.next[ph]
+	for pos+b.width <= len(buf)-pad {
+		p := b.tab[ph]
+		var acc float64
+		for i := range int(p.n) {
+			acc += buf[pos+int(p.off)+i] * float64(b.coefs[int(p.start)+i])
+		}
+		out = append(out, acc)
+		pos += int(p.adv)
+		ph = p.next
 	}
 	return out
 }

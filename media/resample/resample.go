@@ -34,6 +34,8 @@ package resample
 import (
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"sync"
 
 	"github.com/parole-voice/parole/media"
@@ -98,6 +100,10 @@ var (
 // chunk is how many input samples one pass of Process buffers.
 const chunk = 1024
 
+// pad is the slack after the buffer that the zero-padded coefficients of a
+// branch may read.
+const pad = 4
+
 // Resampler converts a stream of samples from one rate to another. It keeps
 // the filter history and phase between calls. A Resampler is not safe for
 // concurrent use; create one per stream (they share the filter tables).
@@ -105,10 +111,10 @@ type Resampler struct {
 	in, out int
 	q       Quality
 	b       *bank
-	buf     []int16 // history (width−1 samples) followed by new input
-	fill    int     // samples in buf
-	pos     int     // start of the next output's window in buf
-	phase   int32   // branch of the next output
+	buf     []float32 // history (width−1 samples) followed by new input
+	fill    int       // samples in buf
+	pos     int       // start of the next output's window in buf
+	phase   int32     // branch of the next output
 }
 
 type bankKey struct {
@@ -147,7 +153,7 @@ func New(inRate, outRate int, q Quality) (*Resampler, error) {
 		bi, _ = banks.LoadOrStore(key, design(l, m, inRate, outRate, qualityParams[q]))
 	}
 	b := bi.(*bank)
-	r := &Resampler{in: inRate, out: outRate, q: q, b: b, buf: make([]int16, b.width-1+chunk)}
+	r := &Resampler{in: inRate, out: outRate, q: q, b: b, buf: make([]float32, b.width-1+chunk+pad)}
 	r.Reset()
 	return r, nil
 }
@@ -193,7 +199,11 @@ func OutputLen(inRate, outRate, n int) int {
 // OutRate(), len(in)) more samples.
 func (r *Resampler) Process(out, in []int16) []int16 {
 	for len(in) > 0 {
-		n := copy(r.buf[r.fill:], in)
+		dst := r.buf[r.fill : len(r.buf)-pad]
+		n := min(len(dst), len(in))
+		for i, v := range in[:n] {
+			dst[i] = float32(v)
+		}
 		in = in[n:]
 		r.fill += n
 		out = r.run(out, -1)
@@ -208,7 +218,7 @@ func (r *Resampler) Process(out, in []int16) []int16 {
 func (r *Resampler) Flush(out []int16) []int16 {
 	want := r.b.delay
 	for want > 0 {
-		n := min(len(r.buf)-r.fill, chunk)
+		n := min(len(r.buf)-pad-r.fill, chunk)
 		clear(r.buf[r.fill : r.fill+n])
 		r.fill += n
 		before := len(out)
@@ -238,50 +248,65 @@ func (r *Resampler) ProcessFrame(dst, src *media.Frame) error {
 // when limit ≥ 0), then keeps the history at the head of the buffer.
 func (r *Resampler) run(out []int16, limit int) []int16 {
 	b := r.b
-	w := b.width
-	pos, fill, ph := r.pos, r.fill, r.phase
-	buf := r.buf
-	coefs := b.coefs
-	for pos+w <= fill && limit != 0 {
-		st, n, off := b.start[ph], b.n[ph], b.off[ph]
-		out = append(out, sat(dot(buf[pos+int(off):pos+int(off)+int(n)], coefs[st:st+n])))
-		pos += int(b.adv[ph])
-		ph = b.next[ph]
-		limit--
+	for {
+		room := cap(out) - len(out)
+		if limit >= 0 {
+			room = min(room, limit)
+		}
+		n, pos, ph := kernel(out[len(out):len(out)+room], r.buf, r.pos, r.fill, b.width, r.phase, b.tab, b.coefs)
+		out = out[:len(out)+n]
+		r.pos, r.phase = pos, ph
+		if limit >= 0 {
+			limit -= n
+			if limit == 0 {
+				break
+			}
+		}
+		if n < room || r.pos+b.width > r.fill {
+			break // window exhausted
+		}
+		out = slices.Grow(out, max(64, (r.fill-r.pos)*b.l/b.m+2))
 	}
-	shift := min(pos, fill)
-	copy(buf, buf[shift:fill])
-	r.fill = fill - shift
-	r.pos = pos - shift
-	r.phase = ph
+	shift := min(r.pos, r.fill)
+	copy(r.buf, r.buf[shift:r.fill])
+	r.fill -= shift
+	r.pos -= shift
 	return out
 }
 
-// sat rounds a Q30 accumulator to a saturated 16-bit sample.
-func sat(acc int64) int16 {
-	v := (acc + 1<<(coefShift-1)) >> coefShift
-	if v > 32767 {
-		return 32767
+// kernelGo is the portable kernel: it writes to out the outputs whose whole
+// window lies in buf[:fill], starting with the window at pos and branch ph,
+// and returns how many it wrote and the next window and branch.
+func kernelGo(out []int16, buf []float32, pos, fill, width int, ph int32, tab []phase, coefs []float32) (int, int, int32) {
+	n := 0
+	for n < len(out) && pos+width <= fill {
+		p := &tab[ph]
+		x := buf[pos+int(p.off) : pos+int(p.off)+int(p.n)]
+		h := coefs[p.start : p.start+p.n]
+		out[n] = sat(dot(x, h))
+		n++
+		pos += int(p.adv)
+		ph = p.next
 	}
-	if v < -32768 {
-		return -32768
-	}
-	return int16(v)
+	return n, pos, ph
 }
 
-// dot returns Σ x[i]·h[i]; len(x) must equal len(h).
-func dot(x []int16, h []int32) int64 {
+// sat rounds to the nearest 16-bit sample (ties to even, like the
+// assembly kernel), saturating.
+func sat(v float32) int16 {
+	v = min(max(v, -32768), 32767)
+	return int16(math.RoundToEven(float64(v)))
+}
+
+// dot returns Σ x[i]·h[i]; len(h) is a multiple of 4 and len(x) ≥ len(h).
+func dot(x, h []float32) float32 {
 	x = x[:len(h)]
-	var s0, s1, s2, s3 int64
-	i := 0
-	for ; i+4 <= len(h); i += 4 {
-		s0 += int64(x[i]) * int64(h[i])
-		s1 += int64(x[i+1]) * int64(h[i+1])
-		s2 += int64(x[i+2]) * int64(h[i+2])
-		s3 += int64(x[i+3]) * int64(h[i+3])
+	var s0, s1, s2, s3 float32
+	for i := 0; i+3 < len(h); i += 4 {
+		s0 += x[i] * h[i]
+		s1 += x[i+1] * h[i+1]
+		s2 += x[i+2] * h[i+2]
+		s3 += x[i+3] * h[i+3]
 	}
-	for ; i < len(h); i++ {
-		s0 += int64(x[i]) * int64(h[i])
-	}
-	return s0 + s1 + s2 + s3
+	return (s0 + s2) + (s1 + s3)
 }
