@@ -59,20 +59,23 @@ func isApostrophe(r rune) bool {
 type tok struct {
 	start, end   int
 	ostart, oend int
+	pause        bool // punctuation (a comma, a full stop…) comes before it
 }
 
 // tokens is a reusable tokeniser: after add, buf holds the normalised text
 // (tokens separated by one space) and toks the tokens.
 type tokens struct {
 	buf  []byte
-	toks []tok
-	open bool // a token is being written
+	toks  []tok
+	open  bool // a token is being written
+	pause bool // punctuation seen since the last token
 }
 
 func (t *tokens) reset() {
 	t.buf = t.buf[:0]
 	t.toks = t.toks[:0]
 	t.open = false
+	t.pause = false
 }
 
 func (t *tokens) word(i int) []byte { return t.buf[t.toks[i].start:t.toks[i].end] }
@@ -84,8 +87,9 @@ func (t *tokens) begin(at int) {
 	if len(t.buf) > 0 {
 		t.buf = append(t.buf, ' ')
 	}
-	t.toks = append(t.toks, tok{start: len(t.buf), ostart: at})
+	t.toks = append(t.toks, tok{start: len(t.buf), ostart: at, pause: t.pause && len(t.toks) > 0})
 	t.open = true
+	t.pause = false
 }
 
 func (t *tokens) extend(oend int) {
@@ -127,9 +131,13 @@ func (t *tokens) add(text string) {
 			t.buf = append(t.buf, byte(r+'a'-'A'))
 			t.extend(next)
 		case r < utf8.RuneSelf:
-			if r == '\'' {
+			switch r {
+			case '\'':
 				t.apostrophe(text, next)
-			} else {
+			case ',', ';', '.', ':', '!', '?', '\n':
+				t.close()
+				t.pause = true
+			default:
 				t.close()
 			}
 		case isApostrophe(r):
@@ -161,6 +169,11 @@ func (t *tokens) nonASCII(r rune, i, next int) {
 		t.begin(i)
 		t.buf = append(t.buf, fold[l-0xC0]...)
 		t.extend(next)
+		return
+	}
+	if r == '…' { // …
+		t.close()
+		t.pause = true
 		return
 	}
 	if unicode.Is(unicode.Mn, r) {

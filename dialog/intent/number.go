@@ -235,6 +235,11 @@ scan:
 		if !ok {
 			break
 		}
+		if j > i && s.t.toks[j].pause && g.last != kScale {
+			// "trente, quatre-vingts" is 30 then 80; "one thousand, two
+			// hundred" is one number.
+			flush()
+		}
 		switch w.kind {
 		case kAnd:
 			if !s.andOK(&g, j) {
@@ -346,7 +351,7 @@ func (g *group) extend(w numWord, fr bool) bool {
 		}
 	case kTeen:
 		switch {
-		case afterJoin && g.last != kAnd || g.last == kAnd && w.val == 11:
+		case afterJoin:
 			g.cur += w.val
 		case fr && g.last == kTens && (g.cur%100 == 60 || g.cur%100 == 80):
 			g.cur += w.val
@@ -355,7 +360,7 @@ func (g *group) extend(w numWord, fr bool) bool {
 		}
 	case kTens:
 		switch {
-		case (g.last == kHundred || g.last == kScale) && (g.cur%100 == 0):
+		case afterJoin && g.cur%100 == 0:
 			g.cur += w.val
 		case fr && w.val == 20 && g.last == kUnit && g.cur%100 == 4:
 			g.cur += 76 // quatre-vingts
