@@ -65,7 +65,7 @@ type tok struct {
 // tokens is a reusable tokeniser: after add, buf holds the normalised text
 // (tokens separated by one space) and toks the tokens.
 type tokens struct {
-	buf  []byte
+	buf   []byte
 	toks  []tok
 	open  bool // a token is being written
 	pause bool // punctuation seen since the last token
