@@ -338,9 +338,11 @@ func ReadAll(r io.Reader) (samples []int16, rate int, err error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	// A declared size only caps the first allocation (a forged size costs at
+	// most 128 KiB); the slice then grows with the audio actually read.
 	want := int64(1 << 16)
 	if n := wr.hdr.Samples(); n >= 0 {
-		want = min(n, 1<<20)
+		want = min(n, want)
 	}
 	samples = make([]int16, 0, want)
 	for {
