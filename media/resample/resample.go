@@ -29,6 +29,31 @@
 //	Low      0.85      1.15      60 dB
 //	Medium   0.90      1.10      90 dB
 //	High     0.94      1.00      105 dB
+//
+// # Measured figures
+//
+// TestFrequencyResponse sweeps tones over the input band of every pair of 8,
+// 16, 24 and 48 kHz and reads the output with exact-bin DFTs (before the
+// final rounding to 16 bits); TestRoundTripSNR sends a tone at 0.3 of the
+// lower Nyquist frequency a→b→a and compares it with the analytic tone
+// delayed by both Delay()s. Worst cases over all pairs, and the bounds the
+// tests assert:
+//
+//	quality  ripple (p-p)        stopband attenuation   round-trip SNR
+//	Low      ≤ 0.015 dB (0.02)   ≥ 60.0 dB (58)         ≥ 75 dB (70)
+//	Medium   ≤ 0.0004 dB (0.001) ≥ 91.3 dB (86)         ≥ 88 dB (80)
+//	High     ≤ 0.0001 dB (0.001) ≥ 105.2 dB (100)       ≥ 85 dB (83)
+//
+// The round-trip SNR is bounded by the two 16-bit roundings, not the filters.
+//
+// # Speed
+//
+// Coefficients and history are float32; on amd64 the whole output loop runs
+// in SSE assembly (SSE2 is baseline, so no CPU check), elsewhere (or with the
+// purego build tag) in Go. An int32 (Q30) fixed-point kernel with int64
+// accumulation in pure Go was measured first: 14 µs per 20 ms frame for
+// Medium 8→16 kHz, against 3.3 µs for float32 SSE. benchmarks/resample
+// compares parole with libspeexdsp and libsoxr.
 package resample
 
 import (
