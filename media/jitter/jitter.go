@@ -618,7 +618,7 @@ func (b *Buffer) Pop(now time.Time) Result {
 	for p != nil && b.head-(p.pts+b.offset) > b.maxD-(b.offset-b.ref) {
 		// Playing p now would take the delay beyond MaxDelay: it is late.
 		b.st.Late++
-		b.st.Missing += uint64(p.seq - b.nextSeq)
+		b.st.Missing += uint64(p.seq - b.nextSeq + 1)
 		p.state = slotPlayed
 		b.queued--
 		b.nextSeq = p.seq + 1

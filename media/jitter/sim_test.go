@@ -96,26 +96,27 @@ func payloadOf(idx int) []byte {
 
 // run is the outcome of playing a trace through a Buffer.
 type run struct {
-	popped     []int // indexes in pop order
-	popAt      []time.Time
-	added      []time.Duration // playout − (send + base)
-	buffered   []time.Duration // playout − arrival
-	lostRes    int
-	lateErrs   map[int]int
-	dupErrs    int
-	pushErrs   int
-	pushes     int
-	stats      Stats
-	delays     []time.Duration // Stats().Delay after each pop
-	firstPlay  time.Time
-	playTotal  time.Duration
-	firstArriv time.Time
+	popped    []int // indexes in pop order
+	popAt     []time.Time
+	added     []time.Duration // playout − (send + base)
+	buffered  []time.Duration // playout − arrival
+	lostRes   int
+	lateErrs  map[int]int
+	dupErrs   int
+	pushErrs  int
+	pushes    int
+	stats     Stats
+	delays    []time.Duration // Stats().Delay after each pop
+	firstPlay time.Time
+	playTotal time.Duration
+	startIdx  int // lowest index pushed before the first result
+	maxAccept int // highest index Push accepted
 }
 
 // play feeds tr's arrivals to b and pops on a 20 ms tick; it checks the
 // invariants that hold for every trace as it goes.
 func play(t testing.TB, b *Buffer, tr trace, arr []sent) run {
-	r := run{lateErrs: map[int]int{}}
+	r := run{lateErrs: map[int]int{}, startIdx: -1}
 	seen := map[int]bool{}
 	byIdx := map[int]sent{}
 	for _, a := range arr {
@@ -132,9 +133,13 @@ func play(t testing.TB, b *Buffer, tr trace, arr []sent) run {
 			a := arr[i]
 			hdr.SequenceNumber, hdr.Timestamp, hdr.Marker = a.seq, a.ts, a.marker
 			r.pushes++
+			if r.firstPlay.IsZero() && (r.startIdx < 0 || a.idx < r.startIdx) {
+				r.startIdx = a.idx
+			}
 			err := b.PushHeader(&hdr, payloadOf(a.idx), a.at)
 			switch {
 			case err == nil:
+				r.maxAccept = max(r.maxAccept, a.idx)
 			case isErr(err, ErrLate):
 				r.lateErrs[a.idx]++
 			case isErr(err, ErrDuplicate):
@@ -192,6 +197,9 @@ func play(t testing.TB, b *Buffer, tr trace, arr []sent) run {
 		}
 	}
 	r.stats = b.Stats()
+	if r.stats.Queued != 0 {
+		t.Fatalf("%d packets left in the buffer after the trace", r.stats.Queued)
+	}
 	return r
 }
 
