@@ -2,8 +2,8 @@ package dtmf
 
 import (
 	"bytes"
-	"encoding/binary"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"net"
@@ -79,15 +79,15 @@ func readPcap(t testing.TB, path string) (layers.LinkType, []pcapRecord) {
 	return lt, out
 }
 
-// writePcap writes raw IPv4 packets as a classic pcap file.
-func writePcap(t testing.TB, path string, recs []pcapRecord) {
+// writePcap writes packets of link type lt as a classic pcap file.
+func writePcap(t testing.TB, path string, lt layers.LinkType, recs []pcapRecord) {
 	t.Helper()
 	b := make([]byte, 24)
 	binary.LittleEndian.PutUint32(b, 0xa1b2c3d4)
 	binary.LittleEndian.PutUint16(b[4:], 2)
 	binary.LittleEndian.PutUint16(b[6:], 4)
 	binary.LittleEndian.PutUint32(b[16:], 65535)
-	binary.LittleEndian.PutUint32(b[20:], uint32(layers.LinkTypeRaw))
+	binary.LittleEndian.PutUint32(b[20:], uint32(lt))
 	for _, r := range recs {
 		var h [16]byte
 		binary.LittleEndian.PutUint32(h[:], uint32(r.at.Unix()))
@@ -184,8 +184,9 @@ func tshark(t testing.TB, bin, path string, port int, fields ...string) [][]stri
 }
 
 // TestSipTesterCaptures decodes the RFC 2833 captures shipped with sipp:
-// each holds one key, named in the file name. When tshark is installed
-// its rtpevent dissector must agree.
+// each holds one key, named in the file name. When tshark is installed its
+// rtpevent dissector must find the same ended event in each (it reads all
+// captures at once, concatenated, to start tshark only once).
 func TestSipTesterCaptures(t *testing.T) {
 	dir := testutil.RequireFile(t, "/usr/share/sip-tester", "sip-tester")
 	files, _ := filepath.Glob(filepath.Join(dir, "dtmf_2833_*.pcap"))
@@ -196,13 +197,19 @@ func TestSipTesterCaptures(t *testing.T) {
 	if tsharkBin == "" && testutil.InCI() {
 		t.Fatal("tshark not found: apt-get install tshark")
 	}
-	for _, f := range files {
+	var merged []pcapRecord
+	var mergedLT layers.LinkType
+	frameFile := map[int]int{} // tshark frame number → file index
+	ports := map[int]bool{}
+	found := make([]Event, len(files))
+	for i, f := range files {
 		name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "dtmf_2833_"), ".pcap")
 		want := map[string]string{"pound": "#", "star": "*"}[name]
 		if want == "" {
 			want = name
 		}
 		pkts, port := readPcapRTP(t, f)
+		ports[port] = true
 		pt := eventPT(t, pkts)
 		r, err := NewReceiver(ReceiverConfig{PayloadType: pt})
 		if err != nil {
@@ -219,6 +226,7 @@ func TestSipTesterCaptures(t *testing.T) {
 			t.Fatalf("%s: %d events %v, want 1", f, len(got), got)
 		}
 		d := got[0]
+		found[i] = d.Event
 		if k, _ := d.Event.Digit(); string(k) != want || !d.Ended {
 			t.Errorf("%s: got %+v, want key %s ended", f, d, want)
 		}
@@ -226,17 +234,46 @@ func TestSipTesterCaptures(t *testing.T) {
 		if d.Ticks != 2240 || d.Duration != 280*time.Millisecond {
 			t.Errorf("%s: duration %d ticks %v", f, d.Ticks, d.Duration)
 		}
-		if tsharkBin == "" {
-			continue
+		lt, recs := readPcap(t, f)
+		if i > 0 && lt != mergedLT {
+			t.Fatalf("%s: link type %v, others %v", f, lt, mergedLT)
 		}
-		ends := map[string]bool{}
-		for _, row := range tshark(t, tsharkBin, f, port, "rtpevent.event_id", "rtpevent.end_of_event") {
-			if len(row) == 2 && row[1] == "1" {
-				ends[row[0]] = true
-			}
+		mergedLT = lt
+		for j := range recs {
+			frameFile[len(merged)+j+1] = i
 		}
-		if len(ends) != 1 || !ends[strconv.Itoa(int(d.Event))] {
-			t.Errorf("%s: tshark ended events %v, ours %d", f, ends, d.Event)
+		merged = append(merged, recs...)
+	}
+	if tsharkBin == "" {
+		t.Log("tshark not installed: cross-check skipped")
+		return
+	}
+	if len(ports) != 1 {
+		t.Fatalf("captures use several ports %v", ports)
+	}
+	var port int
+	for p := range ports {
+		port = p
+	}
+	all := filepath.Join(t.TempDir(), "all.pcap")
+	writePcap(t, all, mergedLT, merged)
+	ends := make([]map[string]bool, len(files))
+	for _, row := range tshark(t, tsharkBin, all, port, "frame.number", "rtpevent.event_id", "rtpevent.end_of_event") {
+		n, err := strconv.Atoi(row[0])
+		if err != nil || len(row) != 3 {
+			t.Fatalf("tshark row %q", row)
+		}
+		i := frameFile[n]
+		if ends[i] == nil {
+			ends[i] = map[string]bool{}
+		}
+		if row[2] == "1" {
+			ends[i][row[1]] = true
+		}
+	}
+	for i, f := range files {
+		if len(ends[i]) != 1 || !ends[i][strconv.Itoa(int(found[i]))] {
+			t.Errorf("%s: tshark ended events %v, ours %d", f, ends[i], found[i])
 		}
 	}
 }
@@ -481,7 +518,7 @@ func TestSenderTshark(t *testing.T) {
 		}
 		recs = append(recs, pcapRecord{at: t0.Add(q.At), data: buf.Bytes()})
 	}
-	writePcap(t, path, recs)
+	writePcap(t, path, layers.LinkTypeRaw, recs)
 	rows := tshark(t, bin, path, 40002, "rtp.marker", "rtp.timestamp", "rtpevent.event_id", "rtpevent.end_of_event", "rtpevent.volume", "rtpevent.duration")
 	var got []string
 	for _, r := range rows {
