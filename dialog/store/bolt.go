@@ -1,0 +1,511 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/parole-voice/parole/dialog"
+)
+
+// Bolt is the embedded default [Store]: one bbolt file, which survives a
+// restart of the process. Only one process may open the file at a time (a
+// second one waits a second for the lock and fails), so it serves one
+// parole node; share conversations between nodes with [Redis].
+//
+// Layout of the file, one bucket each:
+//
+//	conversations  id → version (8 bytes), expiry (8, Unix ns, 0 none),
+//	               user id length (2), user id, conversation JSON
+//	transcripts    id → a bucket of entries: sequence number (8 bytes,
+//	               big-endian, so keys sort in order) → entry JSON
+//	expiry         expiry (8 bytes) + id → nothing: Sweep's index
+//	users          user id → a bucket of conversation ids
+//	links          channel → a bucket of channel user id → user id
+type Bolt struct {
+	db    *bolt.DB
+	ttl   time.Duration
+	clock func() time.Time
+}
+
+var _ Store = (*Bolt)(nil)
+
+var (
+	bucketConvs       = []byte("conversations")
+	bucketTranscripts = []byte("transcripts")
+	bucketExpiry      = []byte("expiry")
+	bucketUsers       = []byte("users")
+	bucketLinks       = []byte("links")
+)
+
+// boltHeader is the fixed part of a stored conversation.
+const boltHeader = 8 + 8 + 2
+
+// OpenBolt opens (creating when needed) the bbolt file at path. It uses
+// opts.TTL, opts.Now and opts.NoSync.
+func OpenBolt(path string, opts Options) (*Bolt, error) {
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoSync: opts.NoSync})
+	if err != nil {
+		return nil, fmt.Errorf("store: open bbolt file %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketConvs, bucketTranscripts, bucketExpiry, bucketUsers, bucketLinks} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("bucket %s: %w", name, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open bbolt file %s: %w", path, err)
+	}
+	return &Bolt{db: db, ttl: opts.TTL, clock: opts.clock()}, nil
+}
+
+// DB returns the underlying bbolt database, for backups (DB().View with
+// Tx.WriteTo) and statistics.
+func (b *Bolt) DB() *bolt.DB { return b.db }
+
+// Close implements [Store.Close].
+func (b *Bolt) Close() error {
+	if err := b.db.Close(); err != nil {
+		return fmt.Errorf("store: close bbolt: %w", err)
+	}
+	return nil
+}
+
+// view and update run a transaction after checking ctx, mapping a closed
+// database to ErrClosed.
+func (b *Bolt) view(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return boltErr(b.db.View(fn))
+}
+
+func (b *Bolt) update(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return boltErr(b.db.Update(fn))
+}
+
+func boltErr(err error) error {
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+		return fmt.Errorf("%w: %w", ErrClosed, err)
+	}
+	return err
+}
+
+// convRecord is a parsed stored conversation. json aliases bbolt's memory
+// and is valid only in the transaction.
+type convRecord struct {
+	ver     Version
+	expires int64
+	user    string
+	json    []byte
+}
+
+func parseConv(id string, v []byte) (convRecord, error) {
+	if len(v) < boltHeader {
+		return convRecord{}, fmt.Errorf("%w: conversation %q: record of %d bytes", ErrCorrupt, id, len(v))
+	}
+	n := int(binary.BigEndian.Uint16(v[16:]))
+	if len(v) < boltHeader+n {
+		return convRecord{}, fmt.Errorf("%w: conversation %q: user id of %d bytes in a record of %d", ErrCorrupt, id, n, len(v))
+	}
+	return convRecord{
+		ver:     Version(binary.BigEndian.Uint64(v)),
+		expires: int64(binary.BigEndian.Uint64(v[8:])),
+		user:    string(v[boltHeader : boltHeader+n]),
+		json:    v[boltHeader+n:],
+	}, nil
+}
+
+func (r convRecord) expired(t time.Time) bool { return r.expires != 0 && t.UnixNano() >= r.expires }
+
+func expiryKey(expires int64, id string) []byte {
+	k := make([]byte, 8+len(id))
+	binary.BigEndian.PutUint64(k, uint64(expires))
+	copy(k[8:], id)
+	return k
+}
+
+// getLive returns the unexpired conversation id, ok false when there is
+// none.
+func getLive(tx *bolt.Tx, id string, t time.Time) (convRecord, bool, error) {
+	v := tx.Bucket(bucketConvs).Get([]byte(id))
+	if v == nil {
+		return convRecord{}, false, nil
+	}
+	r, err := parseConv(id, v)
+	if err != nil {
+		return convRecord{}, false, err
+	}
+	if r.expired(t) {
+		return convRecord{}, false, nil
+	}
+	return r, true, nil
+}
+
+// Load implements [Store.Load].
+func (b *Bolt) Load(ctx context.Context, id string) (*dialog.Conversation, Version, error) {
+	if err := checkID("conversation id", id); err != nil {
+		return nil, 0, err
+	}
+	var (
+		conv *dialog.Conversation
+		ver  Version
+	)
+	err := b.view(ctx, func(tx *bolt.Tx) error {
+		r, ok, err := getLive(tx, id, now(b.clock))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("conversation %q: %w", id, ErrNotFound)
+		}
+		conv, err = decodeConv(id, r.json)
+		ver = r.ver
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return conv, ver, nil
+}
+
+// Save implements [Store.Save].
+func (b *Bolt) Save(ctx context.Context, conv *dialog.Conversation, ver Version) (Version, error) {
+	if err := checkConv(conv); err != nil {
+		return 0, err
+	}
+	t := now(b.clock)
+	saved := *conv
+	stamp(&saved, t)
+	data, err := encodeConv(&saved)
+	if err != nil {
+		return 0, err
+	}
+	var nv Version
+	err = b.update(ctx, func(tx *bolt.Tx) error {
+		convs := tx.Bucket(bucketConvs)
+		key := []byte(conv.ID)
+		var cur Version
+		oldUser, oldExp := "", int64(0)
+		if v := convs.Get(key); v != nil {
+			r, err := parseConv(conv.ID, v)
+			if err != nil {
+				return err
+			}
+			if r.expired(t) {
+				if err := deleteTx(tx, conv.ID); err != nil {
+					return err
+				}
+			} else {
+				cur, oldUser, oldExp = r.ver, r.user, r.expires
+			}
+		}
+		if cur != ver {
+			return fmt.Errorf("save %q at version %d, stored %d: %w", conv.ID, ver, cur, ErrConflict)
+		}
+		nv = cur + 1
+		exp := int64(0)
+		if b.ttl > 0 {
+			exp = t.Add(b.ttl).UnixNano()
+		}
+		rec := make([]byte, boltHeader, boltHeader+len(saved.UserID)+len(data))
+		binary.BigEndian.PutUint64(rec, uint64(nv))
+		binary.BigEndian.PutUint64(rec[8:], uint64(exp))
+		binary.BigEndian.PutUint16(rec[16:], uint16(len(saved.UserID)))
+		rec = append(append(rec, saved.UserID...), data...)
+		if err := convs.Put(key, rec); err != nil {
+			return err
+		}
+		if oldExp != exp {
+			ex := tx.Bucket(bucketExpiry)
+			if oldExp != 0 {
+				if err := ex.Delete(expiryKey(oldExp, conv.ID)); err != nil {
+					return err
+				}
+			}
+			if exp != 0 {
+				if err := ex.Put(expiryKey(exp, conv.ID), nil); err != nil {
+					return err
+				}
+			}
+		}
+		if oldUser != saved.UserID {
+			if err := unindexTx(tx, oldUser, conv.ID); err != nil {
+				return err
+			}
+			if saved.UserID != "" {
+				ub, err := tx.Bucket(bucketUsers).CreateBucketIfNotExists([]byte(saved.UserID))
+				if err != nil {
+					return err
+				}
+				if err := ub.Put(key, nil); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	*conv = saved
+	return nv, nil
+}
+
+func unindexTx(tx *bolt.Tx, user, id string) error {
+	if user == "" {
+		return nil
+	}
+	users := tx.Bucket(bucketUsers)
+	ub := users.Bucket([]byte(user))
+	if ub == nil {
+		return nil
+	}
+	if err := ub.Delete([]byte(id)); err != nil {
+		return err
+	}
+	if k, _ := ub.Cursor().First(); k == nil {
+		return users.DeleteBucket([]byte(user))
+	}
+	return nil
+}
+
+// deleteTx removes conversation id and everything filed under it. A
+// record whose header is corrupt is removed too (its index entries, which
+// cannot be found, are skipped by readers).
+func deleteTx(tx *bolt.Tx, id string) error {
+	key := []byte(id)
+	convs := tx.Bucket(bucketConvs)
+	if v := convs.Get(key); v != nil {
+		if r, err := parseConv(id, v); err == nil {
+			user, exp := r.user, r.expires
+			if err := unindexTx(tx, user, id); err != nil {
+				return err
+			}
+			if exp != 0 {
+				if err := tx.Bucket(bucketExpiry).Delete(expiryKey(exp, id)); err != nil {
+					return err
+				}
+			}
+		}
+		if err := convs.Delete(key); err != nil {
+			return err
+		}
+	}
+	if err := tx.Bucket(bucketTranscripts).DeleteBucket(key); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+		return err
+	}
+	return nil
+}
+
+// Delete implements [Store.Delete].
+func (b *Bolt) Delete(ctx context.Context, id string) error {
+	if err := checkID("conversation id", id); err != nil {
+		return err
+	}
+	return b.update(ctx, func(tx *bolt.Tx) error { return deleteTx(tx, id) })
+}
+
+// Append implements [Store.Append].
+func (b *Bolt) Append(ctx context.Context, convID string, entries ...Entry) error {
+	if err := checkID("conversation id", convID); err != nil {
+		return err
+	}
+	t := now(b.clock)
+	data, err := prepareEntries(entries, t)
+	if err != nil {
+		return err
+	}
+	return b.update(ctx, func(tx *bolt.Tx) error {
+		if _, ok, err := getLive(tx, convID, t); err != nil {
+			return err
+		} else if !ok {
+			return fmt.Errorf("append to conversation %q: %w", convID, ErrNotFound)
+		}
+		tb, err := tx.Bucket(bucketTranscripts).CreateBucketIfNotExists([]byte(convID))
+		if err != nil {
+			return err
+		}
+		for _, d := range data {
+			seq, err := tb.NextSequence()
+			if err != nil {
+				return err
+			}
+			if err := tb.Put(binary.BigEndian.AppendUint64(nil, seq), d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Transcript implements [Store.Transcript].
+func (b *Bolt) Transcript(ctx context.Context, convID string) ([]Entry, error) {
+	if err := checkID("conversation id", convID); err != nil {
+		return nil, err
+	}
+	var out []Entry
+	err := b.view(ctx, func(tx *bolt.Tx) error {
+		if _, ok, err := getLive(tx, convID, now(b.clock)); err != nil {
+			return err
+		} else if !ok {
+			return fmt.Errorf("transcript of conversation %q: %w", convID, ErrNotFound)
+		}
+		tb := tx.Bucket(bucketTranscripts).Bucket([]byte(convID))
+		if tb == nil {
+			out = []Entry{}
+			return nil
+		}
+		out = []Entry{}
+		c := tb.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			if len(k) != 8 {
+				return fmt.Errorf("%w: transcript of %q: key %x", ErrCorrupt, convID, k)
+			}
+			e, err := decodeEntry(convID, binary.BigEndian.Uint64(k), v)
+			if err != nil {
+				return err
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Link implements [Store.Link].
+func (b *Bolt) Link(ctx context.Context, channel, channelUserID, userID string) error {
+	if err := checkChannelUser(channel, channelUserID); err != nil {
+		return err
+	}
+	if err := checkID("user id", userID); err != nil {
+		return err
+	}
+	return b.update(ctx, func(tx *bolt.Tx) error {
+		cb, err := tx.Bucket(bucketLinks).CreateBucketIfNotExists([]byte(channel))
+		if err != nil {
+			return err
+		}
+		return cb.Put([]byte(channelUserID), []byte(userID))
+	})
+}
+
+// UserID implements [Store.UserID].
+func (b *Bolt) UserID(ctx context.Context, channel, channelUserID string) (string, error) {
+	if err := checkChannelUser(channel, channelUserID); err != nil {
+		return "", err
+	}
+	var user string
+	err := b.view(ctx, func(tx *bolt.Tx) error {
+		if cb := tx.Bucket(bucketLinks).Bucket([]byte(channel)); cb != nil {
+			if v := cb.Get([]byte(channelUserID)); v != nil {
+				user = string(v)
+				return nil
+			}
+		}
+		return fmt.Errorf("user of %s %q: %w", channel, channelUserID, ErrNotFound)
+	})
+	return user, err
+}
+
+// Conversations implements [Store.Conversations].
+func (b *Bolt) Conversations(ctx context.Context, userID string) ([]*dialog.Conversation, error) {
+	if err := checkID("user id", userID); err != nil {
+		return nil, err
+	}
+	out := []*dialog.Conversation{}
+	err := b.view(ctx, func(tx *bolt.Tx) error {
+		ub := tx.Bucket(bucketUsers).Bucket([]byte(userID))
+		if ub == nil {
+			return nil
+		}
+		t := now(b.clock)
+		return ub.ForEach(func(k, _ []byte) error {
+			id := string(k)
+			r, ok, err := getLive(tx, id, t)
+			if err != nil || !ok {
+				return err
+			}
+			conv, err := decodeConv(id, r.json)
+			if err != nil {
+				return err
+			}
+			out = append(out, conv)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	sortRecent(out)
+	return out, nil
+}
+
+// Sweep deletes the conversations that have expired, with their
+// transcripts, and returns how many it deleted. Expired conversations are
+// invisible before Sweep runs; Sweep frees their space in the file (for
+// reuse: a bbolt file never shrinks by itself). It works through the expiry
+// index in transactions of at most 512 conversations.
+func (b *Bolt) Sweep(ctx context.Context) (int, error) {
+	const batch = 512
+	total := 0
+	for {
+		n, done := 0, false
+		err := b.update(ctx, func(tx *bolt.Tx) error {
+			n = 0
+			limit := binary.BigEndian.AppendUint64(nil, uint64(now(b.clock).UnixNano()))
+			expiry := tx.Bucket(bucketExpiry)
+			var keys [][]byte
+			c := expiry.Cursor()
+			for k, _ := c.First(); k != nil && len(keys) < batch; k, _ = c.Next() {
+				if len(k) >= 8 && bytes.Compare(k[:8], limit) > 0 {
+					break
+				}
+				keys = append(keys, bytes.Clone(k))
+			}
+			done = len(keys) < batch
+			for _, k := range keys {
+				// Delete the conversation only when the key is its current
+				// expiry; a stale or malformed key is just dropped.
+				if len(k) > 8 {
+					id := string(k[8:])
+					if v := tx.Bucket(bucketConvs).Get(k[8:]); v != nil {
+						if r, err := parseConv(id, v); err == nil && r.expires == int64(binary.BigEndian.Uint64(k)) {
+							if err := deleteTx(tx, id); err != nil {
+								return err
+							}
+							n++
+						}
+					}
+				}
+				if err := expiry.Delete(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += n
+		if done {
+			return total, nil
+		}
+	}
+}

@@ -1,0 +1,166 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/parole-voice/parole/dialog"
+)
+
+func boltHarness() harness {
+	clock := newFakeClock()
+	return harness{
+		open: func(t *testing.T, opts Options) Store {
+			opts.Now = clock.Now
+			b, err := OpenBolt(filepath.Join(t.TempDir(), "parole.db"), opts)
+			must(t, err)
+			t.Cleanup(func() { b.Close() })
+			return b
+		},
+		advance: func(_ *testing.T, d time.Duration) { clock.Add(d) },
+		ttl:     time.Hour,
+		corruptConv: func(t *testing.T, s Store, id string) {
+			// A good header (so the user index still leads here) and bad JSON.
+			rec := binary.BigEndian.AppendUint64(nil, 1)
+			rec = binary.BigEndian.AppendUint64(rec, 0)
+			rec = binary.BigEndian.AppendUint16(rec, 5)
+			rec = append(rec, "alice{\"id\": 12"...)
+			boltPut(t, s.(*Bolt), rec, bucketConvs, []byte(id))
+		},
+		corruptEntry: func(t *testing.T, s Store, id string) {
+			boltPut(t, s.(*Bolt), []byte(`{"kind":"reply","reply":null}`), bucketTranscripts, []byte(id), binary.BigEndian.AppendUint64(nil, 2))
+		},
+	}
+}
+
+// boltPut writes value under the key path (buckets, then the key).
+func boltPut(t *testing.T, b *Bolt, value []byte, path ...[]byte) {
+	t.Helper()
+	must(t, b.DB().Update(func(tx *bolt.Tx) error {
+		bk := tx.Bucket(path[0])
+		for _, name := range path[1 : len(path)-1] {
+			var err error
+			if bk, err = bk.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return bk.Put(path[len(path)-1], value)
+	}))
+}
+
+func TestBolt(t *testing.T) { testStore(t, boltHarness()) }
+
+// TestBoltReopen closes the file and opens it again, as a restart does:
+// conversations, versions, transcripts (and their numbering) and links
+// are all still there.
+func TestBoltReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "parole.db")
+	b, err := OpenBolt(path, Options{})
+	must(t, err)
+	conv := fullConversation("call-1", "alice", "sip")
+	ver, err := b.Save(ctx, conv, 0)
+	must(t, err)
+	ver, err = b.Save(ctx, conv, ver)
+	must(t, err)
+	must(t, b.Append(ctx, "call-1", EventEntry("sip", fullEvent(1)), ReplyEntry("sip", fullReply(1), time.Now())))
+	must(t, b.Link(ctx, "sip", "+33123456789", "alice"))
+	before, err := b.Transcript(ctx, "call-1")
+	must(t, err)
+	must(t, b.Close())
+
+	// While the file is open, a second opener waits for the lock and fails.
+	b, err = OpenBolt(path, Options{})
+	must(t, err)
+	defer b.Close()
+	if _, err := OpenBolt(path, Options{}); err == nil {
+		t.Fatal("opened a locked file twice")
+	}
+
+	got, gv, err := b.Load(ctx, "call-1")
+	must(t, err)
+	if gv != ver || !reflect.DeepEqual(got, conv) {
+		t.Fatalf("after reopen: version %d (want %d), %+v", gv, ver, got)
+	}
+	after, err := b.Transcript(ctx, "call-1")
+	must(t, err)
+	if !reflect.DeepEqual(after, before) {
+		t.Fatalf("transcript changed across reopen")
+	}
+	must(t, b.Append(ctx, "call-1", EventEntry("sip", dialog.Text("again"))))
+	after, err = b.Transcript(ctx, "call-1")
+	must(t, err)
+	if n := len(after); n != 3 || after[2].Seq != 3 {
+		t.Fatalf("numbering after reopen: %d entries, last seq %d", n, after[n-1].Seq)
+	}
+	if u, err := b.UserID(ctx, "sip", "+33123456789"); err != nil || u != "alice" {
+		t.Fatalf("link after reopen: %q, %v", u, err)
+	}
+	convs, err := b.Conversations(ctx, "alice")
+	must(t, err)
+	if convIDs(convs) != "call-1" {
+		t.Fatalf("alice's conversations after reopen: %s", convIDs(convs))
+	}
+}
+
+// TestBoltSweepMany expires more conversations than one sweep transaction
+// holds and checks that the file is left with nothing of them.
+func TestBoltSweepMany(t *testing.T) {
+	ctx := context.Background()
+	clock := newFakeClock()
+	b, err := OpenBolt(filepath.Join(t.TempDir(), "parole.db"), Options{TTL: time.Minute, Now: clock.Now, NoSync: true})
+	must(t, err)
+	defer b.Close()
+	const n = 1300
+	for i := range n {
+		id := "c" + string(rune('a'+i%26)) + string(binary.BigEndian.AppendUint32(nil, uint32(i)))
+		_, err := b.Save(ctx, &dialog.Conversation{ID: id, UserID: "u" + string(rune('a'+i%7))}, 0)
+		must(t, err)
+		must(t, b.Append(ctx, id, EventEntry("web", dialog.Text("hi"))))
+	}
+	clock.Add(30 * time.Second)
+	_, err = b.Save(ctx, &dialog.Conversation{ID: "young", UserID: "ua"}, 0)
+	must(t, err)
+	clock.Add(45 * time.Second)
+	got, err := b.Sweep(ctx)
+	must(t, err)
+	if got != n {
+		t.Fatalf("Sweep deleted %d, want %d", got, n)
+	}
+	must(t, b.DB().View(func(tx *bolt.Tx) error {
+		for name, want := range map[string]int{"conversations": 1, "transcripts": 0, "expiry": 1, "users": 1} {
+			k := 0
+			must(t, tx.Bucket([]byte(name)).ForEach(func(_, _ []byte) error { k++; return nil }))
+			if k != want {
+				t.Errorf("bucket %s holds %d keys after sweep, want %d", name, k, want)
+			}
+		}
+		return nil
+	}))
+}
+
+// TestBoltShortRecord: a record too short for its header is ErrCorrupt and
+// can still be deleted.
+func TestBoltShortRecord(t *testing.T) {
+	ctx := context.Background()
+	b, err := OpenBolt(filepath.Join(t.TempDir(), "parole.db"), Options{})
+	must(t, err)
+	defer b.Close()
+	for _, rec := range [][]byte{{1, 2, 3}, append(make([]byte, 16), 0xff, 0xff, 'x')} {
+		boltPut(t, b, rec, bucketConvs, []byte("short"))
+		_, _, err = b.Load(ctx, "short")
+		wantErr(t, err, ErrCorrupt)
+		_, err = b.Save(ctx, &dialog.Conversation{ID: "short"}, 0)
+		wantErr(t, err, ErrCorrupt)
+		wantErr(t, b.Append(ctx, "short", EventEntry("web", dialog.Text("x"))), ErrCorrupt)
+		must(t, b.Delete(ctx, "short"))
+		_, _, err = b.Load(ctx, "short")
+		wantErr(t, err, ErrNotFound)
+	}
+}
