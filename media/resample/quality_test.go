@@ -22,7 +22,7 @@ var documented = map[Quality]struct{ ripple, stop, snr float64 }{
 // to the passband edge) and the stopband attenuation (level of every image
 // and alias of tones whose images or aliases fall beyond the stopband edge).
 func TestFrequencyResponse(t *testing.T) {
-	steps := 41
+	steps := 17
 	if testing.Short() {
 		steps = 11
 	}
