@@ -36,6 +36,10 @@ type Conversation struct {
 	// Channel is the channel the conversation runs on: "sip", "webrtc",
 	// "web", "teams", …
 	Channel string `json:"channel"`
+	// Voice says the channel speaks and listens (a phone or browser call, a
+	// voice assistant) rather than showing text: bots say SSML there and
+	// show buttons elsewhere.
+	Voice bool `json:"voice,omitempty"`
 	// Locale is the BCP 47 language tag of the conversation, e.g. "en-US".
 	Locale string `json:"locale,omitempty"`
 	// Step is where the bot is in its flow; its meaning is the bot's.

@@ -149,7 +149,7 @@ func TestJSONRoundTrip(t *testing.T) {
 				DTMF:   &DTMFOptions{Options: map[string]string{"1": "a"}, MaxDigits: 4, Terminator: "#", InterDigitTimeout: time.Second},
 				Speech: true, NoInputTimeout: 5 * time.Second, EndSilence: 800 * time.Millisecond, BargeIn: true, Language: "fr-FR"},
 		},
-		&Conversation{ID: "c", UserID: "u", Channel: "web", Locale: "fr-FR", Step: "s",
+		&Conversation{ID: "c", UserID: "u", Channel: "web", Voice: true, Locale: "fr-FR", Step: "s",
 			Slots: map[string]string{"date": "2026-12-01"}, Vars: map[string]string{"tries": "2"}, Started: now, Updated: now, Ended: true},
 	}
 	for _, v := range values {

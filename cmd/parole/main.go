@@ -7,6 +7,8 @@
 //	parole serve [-config FILE] [-http ADDR] [-flow FILE] [-log-level LEVEL]
 //	parole config example
 //	parole config check FILE
+//	parole flow check FILE...
+//	parole flow demo
 //	parole version
 package main
 
@@ -46,6 +48,8 @@ Usage:
   parole serve [flags]          run the server (parole serve -h for flags)
   parole config example         print a commented configuration with every key
   parole config check FILE      validate a configuration file
+  parole flow check FILE...     validate call flows (errors name file:line: key)
+  parole flow demo              print the embedded demo call flow
   parole version                print the version
 `
 
@@ -60,6 +64,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serveCommand(ctx, args[1:], stdout, stderr)
 	case "config":
 		return configCommand(args[1:], stdout, stderr)
+	case "flow":
+		return flowCommand(args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "parole", version)
 		return nil

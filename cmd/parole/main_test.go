@@ -43,7 +43,9 @@ func TestServeHealthMetricsPagesAndShutdown(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "-http", "127.0.0.1:0", "-log-level", "warn"}, &stdout, &stderr) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "-http", "127.0.0.1:0", "-log-level", "warn"}, &stdout, &stderr)
+	}()
 
 	var base string
 	for deadline := time.Now().Add(5 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
@@ -131,4 +133,43 @@ func TestServeRejectsBadFlags(t *testing.T) {
 	if err := run(context.Background(), []string{"frobnicate"}, &out, &errb); err != errUsage {
 		t.Fatalf("unknown command: %v", err)
 	}
+}
+
+func TestFlowCommands(t *testing.T) {
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"flow", "demo"}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	good := filepath.Join(dir, "demo.yaml")
+	os.WriteFile(good, out.Bytes(), 0o600)
+	out.Reset()
+	if err := run(context.Background(), []string{"flow", "check", good}, &out, &errb); err != nil {
+		t.Fatalf("the demo flow does not pass its own check: %v\n%s", err, errb.String())
+	}
+	if !strings.Contains(out.String(), "demo.yaml: ok") {
+		t.Fatalf("flow check output: %q", out.String())
+	}
+	broken := strings.Replace(string(flowDemo(t)), "    goto: anything_else\n\n  anything_else:", "    goto: anything_els\n\n  anything_else:", 1)
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte(broken), 0o600)
+	errb.Reset()
+	err := run(context.Background(), []string{"flow", "check", good, bad}, &out, &errb)
+	if err != errFlowInvalid {
+		t.Fatalf("flow check of a broken flow returned %v", err)
+	}
+	if !regexp.MustCompile(`bad\.yaml:\d+: steps\.hours\.goto: no step named "anything_els"`).MatchString(errb.String()) {
+		t.Fatalf("flow check did not name the line and key:\n%s", errb.String())
+	}
+	if err := run(context.Background(), []string{"flow"}, &out, &errb); err != errUsage {
+		t.Fatalf("flow without arguments: %v", err)
+	}
+}
+
+func flowDemo(t *testing.T) []byte {
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"flow", "demo"}, &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
 }

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/parole-voice/parole/internal/yamlx"
 )
 
 // Example is a complete, commented configuration with every key set to its
@@ -136,14 +138,14 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (Con
 		if errors.Is(err, io.EOF) {
 			return cfg, cfg.Validate()
 		}
-		return Config{}, &Error{File: name, Line: yamlErrorLine(err), Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+		return Config{}, &Error{File: name, Line: yamlx.ErrorLine(err), Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
 	lines := map[string]int{}
 	var errs []error
 	expandEnv(&root, "", lines, lookupEnv, func(key string, line int, msg string) {
 		errs = append(errs, &Error{File: name, Line: line, Key: key, Msg: msg})
 	})
-	checkKnown(&root, reflect.TypeOf(cfg), "", func(key string, line int) {
+	yamlx.CheckKnown(&root, reflect.TypeOf(cfg), "", func(key string, line int) {
 		errs = append(errs, &Error{File: name, Line: line, Key: key, Msg: "unknown key"})
 	})
 	if err := root.Decode(&cfg); err != nil {
@@ -151,8 +153,11 @@ func Parse(name string, data []byte, lookupEnv func(string) (string, bool)) (Con
 		if !errors.As(err, &te) {
 			return Config{}, &Error{File: name, Msg: err.Error()}
 		}
-		for _, msg := range te.Errors {
-			errs = append(errs, typeError(name, msg, lines))
+		for _, e := range yamlx.TypeErrors(name, err, lines) {
+			var ye *yamlx.Error
+			if errors.As(e, &ye) {
+				errs = append(errs, &Error{File: ye.File, Line: ye.Line, Key: ye.Key, Msg: ye.Msg})
+			}
 		}
 	}
 	if err := cfg.Validate(); err != nil {
@@ -239,68 +244,6 @@ func expandEnv(n *yaml.Node, key string, lines map[string]int, lookup func(strin
 			return v
 		})
 	}
-}
-
-// checkKnown reports mapping keys that match no yaml-tagged field of the
-// struct type t, recursively.
-func checkKnown(n *yaml.Node, t reflect.Type, key string, report func(key string, line int)) {
-	if n.Kind == yaml.DocumentNode {
-		for _, c := range n.Content {
-			checkKnown(c, t, key, report)
-		}
-		return
-	}
-	if n.Kind != yaml.MappingNode || t.Kind() != reflect.Struct {
-		return
-	}
-	fields := map[string]reflect.Type{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); tag != "" && tag != "-" {
-			fields[tag] = f.Type
-		}
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := n.Content[i].Value
-		full := k
-		if key != "" {
-			full = key + "." + k
-		}
-		ft, ok := fields[k]
-		if !ok {
-			report(full, n.Content[i].Line)
-			continue
-		}
-		checkKnown(n.Content[i+1], ft, full, report)
-	}
-}
-
-var lineRef = regexp.MustCompile(`line (\d+)`)
-
-func yamlErrorLine(err error) int {
-	m := lineRef.FindStringSubmatch(err.Error())
-	if m == nil {
-		return 0
-	}
-	var n int
-	fmt.Sscan(m[1], &n)
-	return n
-}
-
-// typeError turns a yaml.v3 type error message ("line N: cannot unmarshal
-// ...") into an *Error naming the key found on that line.
-func typeError(name, msg string, lines map[string]int) *Error {
-	line := yamlErrorLine(errors.New(msg))
-	if i := strings.Index(msg, ": "); i > 0 && strings.HasPrefix(msg, "line ") {
-		msg = msg[i+2:]
-	}
-	key := ""
-	for k, l := range lines {
-		if l == line && (key == "" || len(k) > len(key)) {
-			key = k
-		}
-	}
-	return &Error{File: name, Line: line, Key: key, Msg: msg}
 }
 
 // withLines adds file and line to the *Error values of a joined validation
