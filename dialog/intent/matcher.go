@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"sync"
 )
 
@@ -51,6 +52,7 @@ type Matcher struct {
 	exact     map[string][]int32 // normalised example → intents
 	vocab     map[string]int32
 	words     [][]byte
+	masks     []uint32 // letters present in each vocabulary word
 	idf       []float64
 	byLen     [maxFuzzyLen + 1][]int32 // vocabulary ids by word length
 	compounds []compound
@@ -73,6 +75,7 @@ type example struct {
 // "rendezvous"), so that a caller who glues them still matches.
 type compound struct {
 	word []byte
+	mask uint32
 	a, b int32
 }
 
@@ -178,6 +181,7 @@ func (m *Matcher) intern(w []byte) int32 {
 	id := int32(len(m.words))
 	m.vocab[string(w)] = id
 	m.words = append(m.words, append([]byte(nil), w...))
+	m.masks = append(m.masks, letterMask(w))
 	if len(w) <= maxFuzzyLen {
 		m.byLen[len(w)] = append(m.byLen[len(w)], id)
 	}
@@ -196,7 +200,7 @@ func (m *Matcher) addCompound(a, b []byte) {
 			return
 		}
 	}
-	m.compounds = append(m.compounds, compound{word: w, a: ia, b: ib})
+	m.compounds = append(m.compounds, compound{word: w, mask: letterMask(w), a: ia, b: ib})
 }
 
 func (m *Matcher) weight(id int32, w []byte, lang string) float64 {
@@ -324,9 +328,14 @@ func (m *Matcher) lookup(sc *scratch, lang string) float64 {
 			continue
 		}
 		bestID, best := int32(-1), 0.0
-		if len(w) <= maxFuzzyLen {
-			for l := max(1, len(w)-3); l <= min(maxFuzzyLen, len(w)+3); l++ {
+		edits := maxEdits(len(w))
+		mask := letterMask(w)
+		if len(w) <= maxFuzzyLen && edits > 0 {
+			for l := max(1, len(w)-edits); l <= min(maxFuzzyLen, len(w)+edits); l++ {
 				for _, id := range m.byLen[l] {
+					if !maybeNear(mask, m.masks[id], edits) {
+						continue
+					}
 					if s := fuzzySim(w, m.words[id]); s > best {
 						bestID, best = id, s
 					}
@@ -340,7 +349,7 @@ func (m *Matcher) lookup(sc *scratch, lang string) float64 {
 			total += m.weight(-1, w, lang)
 		}
 		for _, c := range m.compounds {
-			if d := len(c.word) - len(w); d > 3 || d < -3 {
+			if d := len(c.word) - len(w); d > edits || d < -edits || !maybeNear(mask, c.mask, edits) {
 				continue
 			}
 			s := 1.0
@@ -354,4 +363,25 @@ func (m *Matcher) lookup(sc *scratch, lang string) float64 {
 		}
 	}
 	return total
+}
+
+// letterMask has bit i set when the word holds byte 'a'+i (bits 26–31 for
+// digits and other bytes, folded).
+func letterMask(w []byte) uint32 {
+	var m uint32
+	for _, c := range w {
+		switch {
+		case c >= 'a' && c <= 'z':
+			m |= 1 << (c - 'a')
+		default:
+			m |= 1 << (26 + c%6)
+		}
+	}
+	return m
+}
+
+// maybeNear is a cheap lower bound on the edit distance: one edit changes
+// the set of letters of a word by at most two.
+func maybeNear(a, b uint32, edits int) bool {
+	return bits.OnesCount32(a^b) <= 2*edits
 }
