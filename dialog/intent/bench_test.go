@@ -3,6 +3,7 @@ package intent
 import (
 	"context"
 	"testing"
+	"time"
 )
 
 // benchUtterances mix exact phrases, recognizer output with fillers, typos
@@ -103,4 +104,23 @@ func BenchmarkNormalize(b *testing.B) {
 	for b.Loop() {
 		Normalize("J'aimerais prendre un rendez-vous aujourd'hui, à 14h30 ? Ça serait génial !")
 	}
+}
+
+// BenchmarkParseDate reads days out of short utterances.
+func BenchmarkParseDate(b *testing.B) {
+	ref := time.Date(2026, time.November, 24, 15, 0, 0, 0, time.UTC)
+	texts := []struct{ text, lang string }{
+		{"je voudrais un rendez-vous pour demain matin", "fr"}, {"next monday please", "en"},
+		{"le trois mars", "fr"}, {"on the twenty first of december", "en"},
+	}
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		t := texts[n%len(texts)]
+		if _, ok := ParseDate(t.text, t.lang, ref); !ok {
+			b.Fatal("no date")
+		}
+		n++
+	}
+	reportRate(b, n, "parses/s")
 }

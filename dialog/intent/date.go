@@ -126,7 +126,8 @@ func ParseDate(text, lang string, ref time.Time) (Date, bool) {
 	case "fr":
 		s.table = numFR
 	}
-	s.t.add(text)
+	s.t = getTokens(text)
+	defer putTokens(s.t)
 	today := dateOf(ref)
 	n := len(s.t.toks)
 	w := func(i int) string {

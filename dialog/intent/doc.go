@@ -25,6 +25,8 @@
 //   - [YesNo] decides whether an answer is a yes or a no in English or
 //     French, handling negation ("not correct", "pas d'accord") and refusing
 //     to guess when the answer is unsure or contradictory.
+//   - [ParseDate] reads the day a caller names ("tomorrow", "lundi
+//     prochain", "le 3 mars", "march 3rd") relative to a reference time.
 //   - [NLU] is the contract of a natural-language understanding back end.
 //     [Matcher] implements it, and so does [Rasa], a client for the
 //     /model/parse endpoint of a Rasa server's HTTP API.

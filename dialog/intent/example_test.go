@@ -89,6 +89,29 @@ func ExampleYesNo() {
 	// unknown false
 }
 
+// Read the day a caller names, relative to when the call happens.
+func ExampleParseDate() {
+	now := time.Date(2026, time.November, 24, 15, 0, 0, 0, time.UTC) // a Tuesday
+	for _, c := range []struct{ text, lang string }{
+		{"tomorrow", "en"},
+		{"next monday", "en"},
+		{"march 3rd", "en"},
+		{"après-demain", "fr"},
+		{"lundi prochain", "fr"},
+		{"le 3 mars", "fr"},
+	} {
+		d, ok := intent.ParseDate(c.text, c.lang, now)
+		fmt.Println(d, ok)
+	}
+	// Output:
+	// 2026-11-25 true
+	// 2026-11-30 true
+	// 2027-03-03 true
+	// 2026-11-26 true
+	// 2026-11-30 true
+	// 2027-03-03 true
+}
+
 // Normalize typed and recognized text alike.
 func ExampleNormalize() {
 	fmt.Println(intent.Normalize("J'aimerais un rendez-vous aujourd'hui, à 14h30 ? Ça serait génial !"))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzNormalize checks that normalisation never panics, is idempotent,
@@ -45,7 +46,8 @@ func FuzzParseNumber(f *testing.F) {
 	for _, s := range []string{"four five six", "quatre-vingt-dix-neuf", "zéro six, douze, trente-quatre",
 		"one thousand, two hundred and five", "double oh", "a a a hundred", "et et un", "mille mille",
 		"99999999999999999999999", "oh", "triple", "twelve hundred thousand million billion",
-		"soixante et onze mille quatre vingts", "4 5 6"} {
+		"soixante et onze mille quatre vingts", "4 5 6", "le 29 février", "the thirty first of february",
+		"in 99999 weeks", "lundi prochain", "dans quinze jours", "march 3rd 2199"} {
 		f.Add(s, "en")
 		f.Add(s, "fr")
 	}
@@ -66,6 +68,12 @@ func FuzzParseNumber(f *testing.F) {
 			}
 		}
 		YesNo(s, lang)
+		ref := time.Date(2026, time.February, 28, 12, 0, 0, 0, time.UTC)
+		if d, ok := ParseDate(s, lang, ref); ok {
+			if d.Month < 1 || d.Month > 12 || d.Day < 1 || d.Day > daysIn(d.Year, d.Month) {
+				t.Fatalf("impossible date %v from %q", d, s)
+			}
+		}
 	})
 }
 

@@ -2,6 +2,7 @@ package intent
 
 import (
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -69,6 +70,22 @@ type tokens struct {
 	toks  []tok
 	open  bool // a token is being written
 	pause bool // punctuation seen since the last token
+}
+
+// tokenPool recycles tokenisers between calls of the package functions.
+var tokenPool = sync.Pool{New: func() any { return new(tokens) }}
+
+func getTokens(text string) *tokens {
+	t := tokenPool.Get().(*tokens)
+	t.reset()
+	t.add(text)
+	return t
+}
+
+func putTokens(t *tokens) {
+	if cap(t.buf) <= 4096 && cap(t.toks) <= 1024 {
+		tokenPool.Put(t)
+	}
 }
 
 func (t *tokens) reset() {
@@ -197,8 +214,8 @@ func (t *tokens) nonASCII(r rune, i, next int) {
 // collapsed. Letters outside the folded ranges are kept (lower-cased).
 // Normalize is idempotent.
 func Normalize(text string) string {
-	var t tokens
-	t.add(text)
+	t := getTokens(text)
+	defer putTokens(t)
 	return string(t.buf)
 }
 

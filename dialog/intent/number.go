@@ -133,7 +133,7 @@ func Value(text, lang string) (int64, bool) {
 }
 
 type numScanner struct {
-	t     tokens
+	t     *tokens
 	table map[string]numWord
 	fr    bool
 }
@@ -181,7 +181,8 @@ func scanNumbers(text, lang string, yield func(Number) bool) {
 	case "fr":
 		s.table = numFR
 	}
-	s.t.add(text)
+	s.t = getTokens(text)
+	defer putTokens(s.t)
 	n := len(s.t.toks)
 	var digits []byte
 	for i := 0; i < n; {

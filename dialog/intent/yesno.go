@@ -95,8 +95,8 @@ func YesNo(text, lang string) (Answer, bool) {
 	if !ok {
 		tab = yesNoTables[""]
 	}
-	var t tokens
-	t.add(text)
+	t := getTokens(text)
+	defer putTokens(t)
 	var yes, no, unsure int
 	var key []byte
 	for i := 0; i < len(t.toks); {
