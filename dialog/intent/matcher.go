@@ -20,7 +20,9 @@ const DefaultThreshold = 0.5
 
 // Intent is one thing a caller may want, given by example phrases.
 type Intent struct {
-	// Name identifies the intent in results.
+	// Name identifies the intent in results. Two intents may share a name
+	// when their languages differ: a flow's "book" intent can have French
+	// and English examples.
 	Name string
 	// Lang restricts the intent to one language (a BCP 47 tag such as
 	// "fr" or "en-GB"); empty means every language.
@@ -107,10 +109,11 @@ func NewMatcher(intents []Intent, opts ...MatcherOption) (*Matcher, error) {
 		if in.Name == "" {
 			return nil, fmt.Errorf("%w: intent %d has no name", ErrBadIntent, i)
 		}
-		if seen[in.Name] {
-			return nil, fmt.Errorf("%w: intent %q defined twice", ErrBadIntent, in.Name)
+		key := in.Name + "\x00" + primary(in.Lang)
+		if seen[key] {
+			return nil, fmt.Errorf("%w: intent %q defined twice for language %q", ErrBadIntent, in.Name, in.Lang)
 		}
-		seen[in.Name] = true
+		seen[key] = true
 		if len(in.Examples) == 0 {
 			return nil, fmt.Errorf("%w: intent %q has no examples", ErrBadIntent, in.Name)
 		}
@@ -243,7 +246,7 @@ func (m *Matcher) AppendMatch(dst []Scored, text, lang string) []Scored {
 	}
 	if hit, ok := m.exact[string(sc.t.buf)]; ok {
 		for _, i := range hit {
-			if langOK(m.intents[i].lang, lang) {
+			if langOK(m.intents[i].lang, lang) && indexIntent(dst[base:], m.intents[i].name) < 0 {
 				dst = append(dst, Scored{Intent: m.intents[i].name, Score: 1})
 			}
 		}
@@ -251,7 +254,7 @@ func (m *Matcher) AppendMatch(dst []Scored, text, lang string) []Scored {
 	qTotal := m.lookup(sc, lang)
 	for i := range m.intents {
 		in := &m.intents[i]
-		if !langOK(in.lang, lang) || hasIntent(dst[base:], in.name) {
+		if !langOK(in.lang, lang) {
 			continue
 		}
 		best := 0.0
@@ -271,7 +274,13 @@ func (m *Matcher) AppendMatch(dst []Scored, text, lang string) []Scored {
 			}
 		}
 		best = math.Min(best, 0.99) // 1 is for exact phrases
-		if best >= m.threshold {
+		if best < m.threshold {
+			continue
+		}
+		// One entry per name: the best of the languages sharing it.
+		if k := indexIntent(dst[base:], in.name); k >= 0 {
+			dst[base+k].Score = math.Max(dst[base+k].Score, best)
+		} else {
 			dst = append(dst, Scored{Intent: in.name, Score: best})
 		}
 	}
@@ -289,13 +298,13 @@ func (m *Matcher) AppendMatch(dst []Scored, text, lang string) []Scored {
 	return dst
 }
 
-func hasIntent(s []Scored, name string) bool {
-	for _, x := range s {
+func indexIntent(s []Scored, name string) int {
+	for i, x := range s {
 		if x.Intent == name {
-			return true
+			return i
 		}
 	}
-	return false
+	return -1
 }
 
 func (sc *scratch) set(id int32, s float64) {

@@ -133,6 +133,32 @@ func TestNoMatch(t *testing.T) {
 	}
 }
 
+func TestSharedNameAcrossLanguages(t *testing.T) {
+	m, err := NewMatcher(flowIntents) // "book", "cancel"… in French and English
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ text, lang string }{
+		{"je voudrais prendre un rendez vous", "fr"}, {"i would like to make an appointment", "en"},
+		{"book an appointment", ""}, {"prendre rendez-vous", ""},
+	} {
+		got, _ := m.Match(context.Background(), c.text, c.lang)
+		if len(got) == 0 || got[0].Intent != "book" {
+			t.Errorf("Match(%q, %q) = %v", c.text, c.lang, got)
+		}
+		seen := map[string]bool{}
+		for _, s := range got {
+			if seen[s.Intent] {
+				t.Errorf("Match(%q) lists %s twice: %v", c.text, s.Intent, got)
+			}
+			seen[s.Intent] = true
+		}
+	}
+	if _, err := NewMatcher([]Intent{{Name: "a", Lang: "fr", Examples: []string{"x"}}, {Name: "a", Lang: "fr-FR", Examples: []string{"y"}}}); !errors.Is(err, ErrBadIntent) {
+		t.Errorf("same name and language accepted: %v", err)
+	}
+}
+
 func TestMatchAnyLanguage(t *testing.T) {
 	m := flowMatcher(t)
 	got, _ := m.Match(context.Background(), "book an appointment", "")

@@ -43,7 +43,7 @@ var yesNoPhrases = map[string]map[Answer][]string{
 			"i do not know", "not certain", "possibly", "it depends", "depends"},
 	},
 	"fr": {
-		Yes: {"oui", "ouais", "ouai", "ouaip", "ouep", "voui", "si", "bien sur", "d accord", "dac", "daccord",
+		Yes: {"oui", "ouais", "ouai", "ouaip", "ouep", "voui", "si si", "mais si", "ben si", "bah si", "bien sur", "d accord", "dac", "daccord",
 			"exactement", "exact", "tout a fait", "c est ca", "c est bien ca", "c est exact", "c est correct",
 			"c est juste", "correct", "absolument", "ok", "okay", "parfait", "volontiers", "evidemment",
 			"carrement", "bien entendu", "effectivement", "certainement", "avec plaisir", "pas de probleme",
@@ -98,6 +98,10 @@ func YesNo(text, lang string) (Answer, bool) {
 	t := getTokens(text)
 	defer putTokens(t)
 	var yes, no, unsure int
+	if len(t.toks) == 1 && string(t.word(0)) == "si" && primary(lang) != "en" {
+		// "Si" answers yes to a negative question; elsewhere it is "if".
+		return Yes, true
+	}
 	var key []byte
 	for i := 0; i < len(t.toks); {
 		found, n := Unknown, 0
