@@ -8,6 +8,7 @@
 //	parole config example
 //	parole config check FILE
 //	parole flow check FILE...
+//	parole chat [-flow FILE] [-lang TAG] [-voice]
 //	parole flow demo
 //	parole version
 package main
@@ -30,7 +31,7 @@ var errUsage = errors.New("usage")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	switch {
 	case err == nil:
@@ -50,11 +51,12 @@ Usage:
   parole config check FILE      validate a configuration file
   parole flow check FILE...     validate call flows (errors name file:line: key)
   parole flow demo              print the embedded demo call flow
+  parole chat [flags]           talk to the call flow in the terminal (parole chat -h)
   parole version                print the version
 `
 
 // run executes one parole command with its arguments.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return errUsage
@@ -66,6 +68,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return configCommand(args[1:], stdout, stderr)
 	case "flow":
 		return flowCommand(args[1:], stdout, stderr)
+	case "chat":
+		return chatCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "parole", version)
 		return nil

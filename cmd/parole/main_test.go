@@ -44,7 +44,7 @@ func TestServeHealthMetricsPagesAndShutdown(t *testing.T) {
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "-http", "127.0.0.1:0", "-log-level", "warn"}, &stdout, &stderr)
+		done <- run(ctx, []string{"serve", "-http", "127.0.0.1:0", "-log-level", "warn"}, nil, &stdout, &stderr)
 	}()
 
 	var base string
@@ -106,19 +106,19 @@ func get(t *testing.T, url, contentType string, check func([]byte)) {
 
 func TestConfigCommands(t *testing.T) {
 	var out, errb bytes.Buffer
-	if err := run(context.Background(), []string{"config", "example"}, &out, &errb); err != nil {
+	if err := run(context.Background(), []string{"config", "example"}, nil, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.yaml")
 	os.WriteFile(good, out.Bytes(), 0o600)
 	out.Reset()
-	if err := run(context.Background(), []string{"config", "check", good}, &out, &errb); err != nil {
+	if err := run(context.Background(), []string{"config", "check", good}, nil, &out, &errb); err != nil {
 		t.Fatalf("the example does not pass its own check: %v", err)
 	}
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("server:\n  htp: :80\n"), 0o600)
-	err := run(context.Background(), []string{"config", "check", bad}, &out, &errb)
+	err := run(context.Background(), []string{"config", "check", bad}, nil, &out, &errb)
 	if err == nil || !strings.Contains(err.Error(), "bad.yaml:2: server.htp: unknown key") {
 		t.Fatalf("config check of a bad file: %v", err)
 	}
@@ -126,25 +126,25 @@ func TestConfigCommands(t *testing.T) {
 
 func TestServeRejectsBadFlags(t *testing.T) {
 	var out, errb bytes.Buffer
-	err := run(context.Background(), []string{"serve", "-http", "nocolon"}, &out, &errb)
+	err := run(context.Background(), []string{"serve", "-http", "nocolon"}, nil, &out, &errb)
 	if err == nil || !strings.Contains(err.Error(), "server.http") {
 		t.Fatalf("want a server.http error, got %v", err)
 	}
-	if err := run(context.Background(), []string{"frobnicate"}, &out, &errb); err != errUsage {
+	if err := run(context.Background(), []string{"frobnicate"}, nil, &out, &errb); err != errUsage {
 		t.Fatalf("unknown command: %v", err)
 	}
 }
 
 func TestFlowCommands(t *testing.T) {
 	var out, errb bytes.Buffer
-	if err := run(context.Background(), []string{"flow", "demo"}, &out, &errb); err != nil {
+	if err := run(context.Background(), []string{"flow", "demo"}, nil, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	good := filepath.Join(dir, "demo.yaml")
 	os.WriteFile(good, out.Bytes(), 0o600)
 	out.Reset()
-	if err := run(context.Background(), []string{"flow", "check", good}, &out, &errb); err != nil {
+	if err := run(context.Background(), []string{"flow", "check", good}, nil, &out, &errb); err != nil {
 		t.Fatalf("the demo flow does not pass its own check: %v\n%s", err, errb.String())
 	}
 	if !strings.Contains(out.String(), "demo.yaml: ok") {
@@ -154,22 +154,42 @@ func TestFlowCommands(t *testing.T) {
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte(broken), 0o600)
 	errb.Reset()
-	err := run(context.Background(), []string{"flow", "check", good, bad}, &out, &errb)
+	err := run(context.Background(), []string{"flow", "check", good, bad}, nil, &out, &errb)
 	if err != errFlowInvalid {
 		t.Fatalf("flow check of a broken flow returned %v", err)
 	}
 	if !regexp.MustCompile(`bad\.yaml:\d+: steps\.hours\.goto: no step named "anything_els"`).MatchString(errb.String()) {
 		t.Fatalf("flow check did not name the line and key:\n%s", errb.String())
 	}
-	if err := run(context.Background(), []string{"flow"}, &out, &errb); err != errUsage {
+	if err := run(context.Background(), []string{"flow"}, nil, &out, &errb); err != errUsage {
 		t.Fatalf("flow without arguments: %v", err)
 	}
 }
 
 func flowDemo(t *testing.T) []byte {
 	var out, errb bytes.Buffer
-	if err := run(context.Background(), []string{"flow", "demo"}, &out, &errb); err != nil {
+	if err := run(context.Background(), []string{"flow", "demo"}, nil, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
 	return out.Bytes()
+}
+
+func TestChatCommand(t *testing.T) {
+	in := strings.NewReader("quels sont vos horaires ?\n1\n/dtmf 2\n2026-12-01\n/dtmf 0612345678#\noui\n/quit\n")
+	var out, errb bytes.Buffer
+	if err := run(context.Background(), []string{"chat", "-lang", "fr"}, in, &out, &errb); err != nil {
+		t.Fatalf("chat: %v\n%s", err, errb.String())
+	}
+	for _, want := range []string{
+		"bot: Bienvenue sur la ligne de démonstration Parole.",
+		"[1] Horaires",
+		"bot: Nous sommes ouverts du lundi au vendredi",
+		"bot: Quel jour souhaitez-vous venir ?",
+		"bot: Un rendez-vous le 2026-12-01, et nous vous appellerons au 0612345678. C'est bien ça ?",
+		"bot: Votre rendez-vous est enregistré.",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("chat output lacks %q:\n%s", want, out.String())
+		}
+	}
 }
