@@ -45,6 +45,23 @@ type MatcherOption func(*Matcher)
 // (default [DefaultThreshold]).
 func WithThreshold(t float64) MatcherOption { return func(m *Matcher) { m.threshold = t } }
 
+// WithStopWords replaces the stop words of lang ("en", "fr", or another
+// primary language tag) used when scoring: words that weigh little in a
+// match, such as articles, pronouns and fillers ("euh", "um"). Words are
+// normalised; nil or empty means no stop words for lang. The built-in
+// lists cover English and French.
+func WithStopWords(lang string, words []string) MatcherOption {
+	return func(m *Matcher) {
+		set := map[string]bool{}
+		for _, w := range words {
+			for _, tok := range Tokens(w) {
+				set[tok] = true
+			}
+		}
+		m.stop[primary(lang)] = set
+	}
+}
+
 // Matcher ranks a fixed set of intents against utterances. It is built once
 // with [NewMatcher] and safe for concurrent use; a match allocates nothing
 // but its result.
@@ -59,6 +76,7 @@ type Matcher struct {
 	byLen     [maxFuzzyLen + 1][]int32 // vocabulary ids by word length
 	compounds []compound
 	unknown   float64 // weight of a word outside the vocabulary
+	stop      map[string]map[string]bool
 	pool      sync.Pool
 }
 
@@ -96,10 +114,24 @@ func NewMatcher(intents []Intent, opts ...MatcherOption) (*Matcher, error) {
 	if len(intents) == 0 {
 		return nil, fmt.Errorf("%w: no intents", ErrBadIntent)
 	}
-	m := &Matcher{threshold: DefaultThreshold, exact: map[string][]int32{}, vocab: map[string]int32{}}
+	m := &Matcher{threshold: DefaultThreshold, exact: map[string][]int32{}, vocab: map[string]int32{},
+		stop: map[string]map[string]bool{}}
+	for lang, set := range stopSets {
+		if lang != "" {
+			m.stop[lang] = set
+		}
+	}
 	for _, o := range opts {
 		o(m)
 	}
+	// The language-less set is the union of the others.
+	all := map[string]bool{}
+	for _, set := range m.stop {
+		for w := range set {
+			all[w] = true
+		}
+	}
+	m.stop[""] = all
 	seen := map[string]bool{}
 	var t tokens
 	df := map[int32]int{}
@@ -211,7 +243,11 @@ func (m *Matcher) weight(id int32, w []byte, lang string) float64 {
 	if id >= 0 {
 		x = m.idf[id]
 	}
-	if stopSet(lang)[string(w)] {
+	set, ok := m.stop[lang]
+	if !ok {
+		set = m.stop[""]
+	}
+	if set[string(w)] {
 		x *= stopFactor
 	}
 	return x
@@ -237,7 +273,11 @@ func (m *Matcher) Match(ctx context.Context, text, lang string) ([]Scored, error
 func (m *Matcher) AppendMatch(dst []Scored, text, lang string) []Scored {
 	lang = primary(lang)
 	sc := m.pool.Get().(*scratch)
-	defer m.pool.Put(sc)
+	defer func() {
+		if cap(sc.t.buf) <= 1<<16 && cap(sc.t.toks) <= 1<<12 {
+			m.pool.Put(sc) // keep no giant buffers around
+		}
+	}()
 	sc.t.reset()
 	sc.t.add(text)
 	base := len(dst)

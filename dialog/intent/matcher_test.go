@@ -189,6 +189,39 @@ func TestThreshold(t *testing.T) {
 	}
 }
 
+func TestWithStopWords(t *testing.T) {
+	in := []Intent{
+		{Name: "transfer", Lang: "fr", Examples: []string{"passez-moi le service client"}},
+		{Name: "other", Lang: "fr", Examples: []string{"autre chose"}},
+	}
+	plain, err := NewMatcher(in, WithThreshold(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Declaring "service" and "client" stop words leaves "passez" to carry
+	// the intent, so an utterance with only those words scores lower.
+	tuned, err := NewMatcher(in, WithThreshold(0), WithStopWords("fr", []string{"service", "client", "le", "moi"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	a, _ := plain.Match(ctx, "le service client", "fr")
+	b, _ := tuned.Match(ctx, "le service client", "fr")
+	if len(a) == 0 || len(b) == 0 || a[0].Intent != "transfer" || b[0].Score >= a[0].Score {
+		t.Fatalf("plain %v, tuned %v", a, b)
+	}
+	// No stop words at all: function words count like any other.
+	none, err := NewMatcher(in, WithThreshold(0), WithStopWords("fr", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := none.Match(ctx, "le moi", "fr")
+	d, _ := plain.Match(ctx, "le moi", "fr")
+	if len(c) == 0 || len(d) == 0 || c[0].Score <= d[0].Score {
+		t.Fatalf("no stop words %v, default %v", c, d)
+	}
+}
+
 func TestNewMatcherErrors(t *testing.T) {
 	for _, in := range [][]Intent{
 		nil,
