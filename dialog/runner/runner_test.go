@@ -16,7 +16,7 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func demoRunner(t *testing.T, st store.Store) *Runner {
+func demoRunner(t testing.TB, st store.Store) *Runner {
 	t.Helper()
 	f, err := flow.Demo()
 	if err != nil {

@@ -1,0 +1,78 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/parole-voice/parole/dialog"
+	"github.com/parole-voice/parole/dialog/store"
+)
+
+// script is one pass through the demo flow's booking path: 7 turns.
+var script = []dialog.Event{
+	{Type: dialog.EventStart},
+	dialog.Text("I would like to book an appointment"),
+	{Type: dialog.EventChoice, Choice: "2026-12-01"},
+	dialog.Text("zero six one two three four five six seven eight"),
+	dialog.Text("yes that's right"),
+	dialog.Text("no thanks"),
+	{Type: dialog.EventEnd},
+}
+
+// BenchmarkTurn runs demo-flow turns through the runner on each store and
+// reports turns per second and the 99th percentile turn time. Conversations
+// rotate over 1000 ids so the stores hold realistic data.
+func BenchmarkTurn(b *testing.B) {
+	stores := []struct {
+		name string
+		open func(b *testing.B) store.Store
+	}{
+		{"memory", func(*testing.B) store.Store { return store.NewMemory(store.Options{}) }},
+		{"bolt-nosync", func(b *testing.B) store.Store {
+			s, err := store.OpenBolt(filepath.Join(b.TempDir(), "b.db"), store.Options{NoSync: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		}},
+		{"bolt-fsync", func(b *testing.B) store.Store {
+			s, err := store.OpenBolt(filepath.Join(b.TempDir(), "b.db"), store.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s
+		}},
+	}
+	for _, st := range stores {
+		b.Run(st.name, func(b *testing.B) {
+			s := st.open(b)
+			defer s.Close()
+			r := demoRunner(b, s)
+			ctx := context.Background()
+			lat := make([]time.Duration, 0, 1<<16)
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				conv := (i / len(script)) % 1000
+				ev := script[i%len(script)]
+				t0 := time.Now()
+				if _, err := r.Handle(ctx, Session{ConversationID: fmt.Sprint("c", conv), Channel: "bench", Locale: "en"}, ev); err != nil {
+					b.Fatal(err)
+				}
+				if len(lat) < cap(lat) {
+					lat = append(lat, time.Since(t0))
+				}
+				i++
+			}
+			b.ReportMetric(float64(i)/b.Elapsed().Seconds(), "turns/s")
+			slices.Sort(lat)
+			if len(lat) > 0 {
+				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+			}
+		})
+	}
+}
