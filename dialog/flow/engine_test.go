@@ -330,3 +330,32 @@ func TestWebhook(t *testing.T) {
 		})
 	}
 }
+
+func TestDateSlotUnderstandsSpokenDates(t *testing.T) {
+	f, err := Demo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Tuesday 24 November 2026.
+	now := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	e, err := New(f, WithClock(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ locale, said, want string }{
+		{"en", "tomorrow", "2026-11-25"},
+		{"en", "next monday please", "2026-11-30"},
+		{"en", "march 3rd", "2027-03-03"},
+		{"fr", "demain", "2026-11-25"},
+		{"fr", "le 3 mars", "2027-03-03"},
+		{"fr", "2026-12-01", "2026-12-01"},
+	} {
+		c := newChat(t, e, tt.locale, true)
+		c.send(dialog.Event{Type: dialog.EventStart})
+		c.send(dialog.Event{Type: dialog.EventDTMF, Digits: "2"})
+		c.expect(c.say(tt.said), "ask_phone")
+		if got := c.conv.Slots["date"]; got != tt.want {
+			t.Errorf("%s %q: date = %s, want %s", tt.locale, tt.said, got, tt.want)
+		}
+	}
+}

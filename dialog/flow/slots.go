@@ -99,11 +99,14 @@ func (e *Engine) understand(ctx context.Context, s *Step, ev dialog.Event, lang 
 		if ev.Type == dialog.EventChoice {
 			text = ev.Choice
 		}
-		d, ok := parseDate(text, lang, e.now())
+		if d, err := time.Parse("2006-01-02", strings.TrimSpace(text)); err == nil {
+			return d.Format("2006-01-02"), true // a date picker's answer
+		}
+		d, ok := intent.ParseDate(text, lang, e.now())
 		if !ok {
 			return "", false
 		}
-		return d.Format("2006-01-02"), true
+		return d.String(), true
 	case SlotText:
 		switch ev.Type {
 		case dialog.EventText:
@@ -150,12 +153,6 @@ func digitsOf(ev dialog.Event, lang string) string {
 		}
 	}
 	return ""
-}
-
-// parseDate reads a date written YYYY-MM-DD (a date picker's choice).
-func parseDate(text, lang string, now time.Time) (time.Time, bool) {
-	d, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(text), now.Location())
-	return d, err == nil
 }
 
 func sortedKeys[M ~map[K]V, K cmp.Ordered, V any](m M) []K {
