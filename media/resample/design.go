@@ -55,11 +55,12 @@ type bank struct {
 // the assembly kernel.
 type phase struct {
 	start int32 // index of the branch's first coefficient in coefs
-	n     int32 // number of coefficients, a multiple of 4 (zero padded)
+	n     int32 // number of coefficients: 1, or a multiple of 8 (zero padded)
 	off   int32 // offset in the input window of the first coefficient
 	next  int32 // phase of the next output
 	adv   int32 // input samples to advance for the next output
-	_     [3]int32
+	nx    int32 // number of coefficients without the zero padding
+	_     [2]int32
 }
 
 // design builds the polyphase bank for interpolation by l and decimation by m
@@ -117,13 +118,17 @@ func design(l, m, inRate, outRate int, p params) *bank {
 		for hiw > lo && math.Abs(q[hiw-1]) < 1e-9 {
 			hiw--
 		}
-		n := (hiw - lo + 3) &^ 3
+		n := (hiw - lo + 7) &^ 7
+		if hiw-lo == 1 {
+			n = 1 // a pure delay: the centre branch of a half-band filter
+		}
 		b.tab[ph] = phase{
 			start: int32(len(b.coefs)),
 			n:     int32(n),
 			off:   int32(lo),
 			next:  int32((ph + m) % l),
 			adv:   int32((ph + m) / l),
+			nx:    int32(min(n, hiw-lo)),
 		}
 		for w := lo; w < lo+n; w++ {
 			v := 0.0

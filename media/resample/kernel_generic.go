@@ -4,3 +4,10 @@ package resample
 
 // kernel is the portable Go kernel on this architecture.
 var kernel = kernelGo
+
+// blockUp reports whether upBlock is available: not on this architecture.
+func blockUp() bool { return false }
+
+func upBlock(out []int16, stride int, x []float32, h []float32, n, cnt int) {
+	panic("resample: no block kernel")
+}

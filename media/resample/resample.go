@@ -126,8 +126,8 @@ var (
 const chunk = 1024
 
 // pad is the slack after the buffer that the zero-padded coefficients of a
-// branch may read.
-const pad = 4
+// branch, or the last lanes of a block of windows, may read.
+const pad = 16
 
 // Resampler converts a stream of samples from one rate to another. It keeps
 // the filter history and phase between calls. A Resampler is not safe for
@@ -278,7 +278,13 @@ func (r *Resampler) run(out []int16, limit int) []int16 {
 		if limit >= 0 {
 			room = min(room, limit)
 		}
-		n, pos, ph := kernel(out[len(out):len(out)+room], r.buf, r.pos, r.fill, b.width, r.phase, b.tab, b.coefs)
+		var n, pos int
+		var ph int32
+		if b.m == 1 && blockUp() {
+			n, pos, ph = r.interpolate(out[len(out) : len(out)+room])
+		} else {
+			n, pos, ph = kernel(out[len(out):len(out)+room], r.buf, r.pos, r.fill, b.width, r.phase, b.tab, b.coefs)
+		}
 		out = out[:len(out)+n]
 		r.pos, r.phase = pos, ph
 		if limit >= 0 {
@@ -297,6 +303,44 @@ func (r *Resampler) run(out []int16, limit int) []int16 {
 	r.fill -= shift
 	r.pos -= shift
 	return out
+}
+
+// interpolate is the kernel of an integer interpolator (m = 1) with the
+// block kernel: output g (counted from branch 0 of the window at pos) is
+// branch g mod l of the window at pos + g/l, so each branch reads 16
+// consecutive windows at a time. A lane computes the same arithmetic
+// whatever its position in a block, so the output does not depend on how
+// the stream is cut into calls. It returns what kernel returns.
+func (r *Resampler) interpolate(dst []int16) (int, int, int32) {
+	b := r.b
+	l := b.l
+	windows := r.fill - b.width + 1 - r.pos
+	if windows <= 0 || len(dst) == 0 {
+		return 0, r.pos, r.phase
+	}
+	g0 := int(r.phase)
+	tot := min(len(dst), windows*l-g0)
+	end := g0 + tot
+	for jb := 0; jb*l < end; jb += 16 {
+		for ph := range l {
+			p := &b.tab[ph]
+			// lanes i with g0 ≤ (jb+i)·l+ph < end
+			lo := max(0, (g0-ph+l-1)/l-jb)
+			hi := min(16, (end-ph+l-1)/l-jb)
+			if lo >= hi {
+				continue
+			}
+			if p.nx == 0 { // an all-zero branch
+				for i := lo; i < hi; i++ {
+					dst[(jb+i)*l+ph-g0] = 0
+				}
+				continue
+			}
+			x := r.buf[r.pos+jb+lo+int(p.off):]
+			upBlock(dst[(jb+lo)*l+ph-g0:], l, x, b.coefs[p.start:p.start+p.n], int(p.nx), hi-lo)
+		}
+	}
+	return tot, r.pos + end/l, int32(end % l)
 }
 
 // kernelGo is the portable kernel: it writes to out the outputs whose whole
@@ -323,15 +367,19 @@ func sat(v float32) int16 {
 	return int16(math.RoundToEven(float64(v)))
 }
 
-// dot returns Σ x[i]·h[i]; len(h) is a multiple of 4 and len(x) ≥ len(h).
+// dot returns Σ x[i]·h[i]; len(x) ≥ len(h).
 func dot(x, h []float32) float32 {
 	x = x[:len(h)]
 	var s0, s1, s2, s3 float32
-	for i := 0; i+3 < len(h); i += 4 {
+	i := 0
+	for ; i+3 < len(h); i += 4 {
 		s0 += x[i] * h[i]
 		s1 += x[i+1] * h[i+1]
 		s2 += x[i+2] * h[i+2]
 		s3 += x[i+3] * h[i+3]
+	}
+	for ; i < len(h); i++ {
+		s0 += x[i] * h[i]
 	}
 	return (s0 + s2) + (s1 + s3)
 }

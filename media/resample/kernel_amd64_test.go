@@ -1,0 +1,56 @@
+//go:build amd64 && !purego
+
+package resample
+
+import "testing"
+
+// TestKernelSSE runs TestKernelsAgree with the SSE kernel when the machine
+// would otherwise use the AVX2 one, so that both assembly kernels are
+// checked against kernelGo.
+func TestKernelSSE(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2+FMA: TestKernelsAgree already runs the SSE kernel")
+	}
+	useAVX2 = false
+	defer func() { useAVX2 = true }()
+	TestKernelsAgree(t)
+	TestStreamingMatchesOneShot(t)
+}
+
+// TestInterpolateAgrees checks the block kernel of integer interpolators
+// against kernelGo on the same noise, streamed in uneven pieces.
+func TestInterpolateAgrees(t *testing.T) {
+	if !blockUp() {
+		t.Skip("no AVX2+FMA")
+	}
+	for _, q := range []Quality{Low, Medium, High} {
+		for _, pair := range [][2]int{{8000, 16000}, {8000, 48000}, {16000, 48000}, {8000, 24000}, {16000, 16000}} {
+			r, _ := New(pair[0], pair[1], q)
+			b := r.b
+			x := noise(chunk, uint64(pair[1]))
+			for i := range x {
+				x[i] /= 2 // headroom: no clipping
+			}
+			buf := make([]float32, b.width-1+chunk+pad)
+			for i, v := range x {
+				buf[b.width-1+i] = float32(v)
+			}
+			want := make([]int16, 8*chunk)
+			n, _, _ := kernelGo(want, buf, 0, b.width-1+chunk, b.width, 0, b.tab, b.coefs)
+			var got []int16
+			for i, rest := 0, x; len(rest) > 0; i++ {
+				k := min(len(rest), 1+i*37%300)
+				got = r.Process(got, rest[:k])
+				rest = rest[k:]
+			}
+			if len(got) != n {
+				t.Fatalf("%s %v: %d samples, Go kernel %d", q, pair, len(got), n)
+			}
+			for i := range n {
+				if d := int(got[i]) - int(want[i]); d > 1 || d < -1 {
+					t.Fatalf("%s %v: sample %d: block kernel %d, Go kernel %d", q, pair, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}
