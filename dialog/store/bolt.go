@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -32,6 +34,21 @@ type Bolt struct {
 	db    *bolt.DB
 	ttl   time.Duration
 	clock func() time.Time
+
+	// Group commit (see write): the writes waiting for the next
+	// transaction, and whether a caller is committing.
+	mu      sync.Mutex
+	queue   []*writeReq
+	leading bool
+	commits atomic.Int64 // group commits run, for the benchmarks
+}
+
+// writeReq is one write waiting for a group commit.
+type writeReq struct {
+	fn   func(*bolt.Tx) error
+	err  error
+	lead bool          // promoted to commit the queue
+	wake chan struct{} // one send: done, or promoted
 }
 
 var _ Store = (*Bolt)(nil)
@@ -95,6 +112,84 @@ func (b *Bolt) update(ctx context.Context, fn func(*bolt.Tx) error) error {
 		return err
 	}
 	return boltErr(b.db.Update(fn))
+}
+
+// write runs fn in a write transaction shared with the writes of other
+// goroutines that arrive meanwhile (group commit): while one transaction
+// commits — an fsync, unless NoSync — the next writes queue up, and the
+// first of them then commits them all in one transaction. A lone writer
+// commits at once; under load one fsync serves many turns.
+//
+// fn must return errors wrapping the package's sentinels (ErrConflict,
+// ErrNotFound, ErrCorrupt, ErrInvalid) before it writes anything: such an
+// error is that write's result and the shared transaction goes on. Any
+// other error aborts the transaction; the writes of the batch are then run
+// again one transaction each, so only the failing one fails.
+func (b *Bolt) write(ctx context.Context, fn func(*bolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r := &writeReq{fn: fn, wake: make(chan struct{}, 1)}
+	b.mu.Lock()
+	b.queue = append(b.queue, r)
+	if b.leading {
+		b.mu.Unlock()
+		<-r.wake
+		if !r.lead {
+			return r.err
+		}
+		b.mu.Lock()
+	}
+	b.leading = true
+	batch := b.queue
+	b.queue = nil
+	b.mu.Unlock()
+
+	b.commit(batch)
+	for _, w := range batch {
+		if w != r {
+			w.wake <- struct{}{}
+		}
+	}
+
+	b.mu.Lock()
+	if len(b.queue) > 0 {
+		next := b.queue[0] // hand over: it commits what queued meanwhile
+		next.lead = true
+		next.wake <- struct{}{}
+	} else {
+		b.leading = false
+	}
+	b.mu.Unlock()
+	return r.err
+}
+
+// commit runs a batch of writes in one transaction, setting each one's err.
+func (b *Bolt) commit(batch []*writeReq) {
+	b.commits.Add(1)
+	err := b.db.Update(func(tx *bolt.Tx) error {
+		for _, w := range batch {
+			w.err = w.fn(tx)
+			if w.err != nil && !isSentinel(w.err) {
+				return w.err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		return
+	}
+	if len(batch) == 1 {
+		batch[0].err = boltErr(err)
+		return
+	}
+	for _, w := range batch {
+		w.err = boltErr(b.db.Update(w.fn))
+	}
+}
+
+func isSentinel(err error) bool {
+	return errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) || errors.Is(err, ErrCorrupt) || errors.Is(err, ErrInvalid)
 }
 
 func boltErr(err error) error {
@@ -183,11 +278,15 @@ func (b *Bolt) Load(ctx context.Context, id string) (*dialog.Conversation, Versi
 }
 
 // Save implements [Store.Save].
-func (b *Bolt) Save(ctx context.Context, conv *dialog.Conversation, ver Version) (Version, error) {
+func (b *Bolt) Save(ctx context.Context, conv *dialog.Conversation, ver Version, entries ...Entry) (Version, error) {
 	if err := checkConv(conv); err != nil {
 		return 0, err
 	}
 	t := now(b.clock)
+	lines, err := prepareEntries(entries, t)
+	if err != nil {
+		return 0, err
+	}
 	saved := *conv
 	stamp(&saved, t)
 	data, err := encodeConv(&saved)
@@ -195,26 +294,28 @@ func (b *Bolt) Save(ctx context.Context, conv *dialog.Conversation, ver Version)
 		return 0, err
 	}
 	var nv Version
-	err = b.update(ctx, func(tx *bolt.Tx) error {
+	err = b.write(ctx, func(tx *bolt.Tx) error {
 		convs := tx.Bucket(bucketConvs)
 		key := []byte(conv.ID)
 		var cur Version
-		oldUser, oldExp := "", int64(0)
+		oldUser, oldExp, expired := "", int64(0), false
 		if v := convs.Get(key); v != nil {
 			r, err := parseConv(conv.ID, v)
 			if err != nil {
 				return err
 			}
-			if r.expired(t) {
-				if err := deleteTx(tx, conv.ID); err != nil {
-					return err
-				}
-			} else {
+			if expired = r.expired(t); !expired {
 				cur, oldUser, oldExp = r.ver, r.user, r.expires
 			}
 		}
 		if cur != ver {
 			return fmt.Errorf("save %q at version %d, stored %d: %w", conv.ID, ver, cur, ErrConflict)
+		}
+		// Checks done: from here on only bbolt can fail (see write).
+		if expired {
+			if err := deleteTx(tx, conv.ID); err != nil {
+				return err
+			}
 		}
 		nv = cur + 1
 		exp := int64(0)
@@ -256,7 +357,7 @@ func (b *Bolt) Save(ctx context.Context, conv *dialog.Conversation, ver Version)
 				}
 			}
 		}
-		return nil
+		return appendTx(tx, conv.ID, lines)
 	})
 	if err != nil {
 		return 0, err
@@ -316,7 +417,7 @@ func (b *Bolt) Delete(ctx context.Context, id string) error {
 	if err := checkID("conversation id", id); err != nil {
 		return err
 	}
-	return b.update(ctx, func(tx *bolt.Tx) error { return deleteTx(tx, id) })
+	return b.write(ctx, func(tx *bolt.Tx) error { return deleteTx(tx, id) })
 }
 
 // Append implements [Store.Append].
@@ -329,27 +430,35 @@ func (b *Bolt) Append(ctx context.Context, convID string, entries ...Entry) erro
 	if err != nil {
 		return err
 	}
-	return b.update(ctx, func(tx *bolt.Tx) error {
+	return b.write(ctx, func(tx *bolt.Tx) error {
 		if _, ok, err := getLive(tx, convID, t); err != nil {
 			return err
 		} else if !ok {
 			return fmt.Errorf("append to conversation %q: %w", convID, ErrNotFound)
 		}
-		tb, err := tx.Bucket(bucketTranscripts).CreateBucketIfNotExists([]byte(convID))
+		return appendTx(tx, convID, data)
+	})
+}
+
+// appendTx appends encoded entries to the transcript of id.
+func appendTx(tx *bolt.Tx, id string, lines [][]byte) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	tb, err := tx.Bucket(bucketTranscripts).CreateBucketIfNotExists([]byte(id))
+	if err != nil {
+		return err
+	}
+	for _, d := range lines {
+		seq, err := tb.NextSequence()
 		if err != nil {
 			return err
 		}
-		for _, d := range data {
-			seq, err := tb.NextSequence()
-			if err != nil {
-				return err
-			}
-			if err := tb.Put(binary.BigEndian.AppendUint64(nil, seq), d); err != nil {
-				return err
-			}
+		if err := tb.Put(binary.BigEndian.AppendUint64(nil, seq), d); err != nil {
+			return err
 		}
-		return nil
-	})
+	}
+	return nil
 }
 
 // Transcript implements [Store.Transcript].
@@ -397,7 +506,7 @@ func (b *Bolt) Link(ctx context.Context, channel, channelUserID, userID string) 
 	if err := checkID("user id", userID); err != nil {
 		return err
 	}
-	return b.update(ctx, func(tx *bolt.Tx) error {
+	return b.write(ctx, func(tx *bolt.Tx) error {
 		cb, err := tx.Bucket(bucketLinks).CreateBucketIfNotExists([]byte(channel))
 		if err != nil {
 			return err

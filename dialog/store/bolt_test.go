@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -163,4 +165,48 @@ func TestBoltShortRecord(t *testing.T) {
 		_, _, err = b.Load(ctx, "short")
 		wantErr(t, err, ErrNotFound)
 	}
+}
+
+// TestBoltGroupCommit: in a batch, a write failing with a sentinel error
+// leaves the others to commit together; a write failing inside bbolt
+// aborts the shared transaction, and the others are committed alone.
+func TestBoltGroupCommit(t *testing.T) {
+	b, err := OpenBolt(filepath.Join(t.TempDir(), "parole.db"), Options{NoSync: true})
+	must(t, err)
+	defer b.Close()
+	put := func(key string) func(*bolt.Tx) error {
+		return func(tx *bolt.Tx) error { return tx.Bucket(bucketLinks).Put([]byte(key), []byte("v")) }
+	}
+	boom := errors.New("disk on fire")
+	batch := []*writeReq{
+		{fn: put("a")},
+		{fn: func(*bolt.Tx) error { return fmt.Errorf("x: %w", ErrConflict) }},
+		{fn: put("b")},
+	}
+	b.commit(batch)
+	if batch[0].err != nil || !errors.Is(batch[1].err, ErrConflict) || batch[2].err != nil {
+		t.Fatalf("errors %v, %v, %v", batch[0].err, batch[1].err, batch[2].err)
+	}
+	batch = []*writeReq{
+		{fn: put("c")},
+		{fn: func(tx *bolt.Tx) error {
+			if err := put("lost")(tx); err != nil {
+				return err
+			}
+			return boom
+		}},
+		{fn: put("d")},
+	}
+	b.commit(batch)
+	if batch[0].err != nil || !errors.Is(batch[1].err, boom) || batch[2].err != nil {
+		t.Fatalf("errors %v, %v, %v", batch[0].err, batch[1].err, batch[2].err)
+	}
+	must(t, b.DB().View(func(tx *bolt.Tx) error {
+		for key, want := range map[string]bool{"a": true, "b": true, "c": true, "d": true, "lost": false} {
+			if got := tx.Bucket(bucketLinks).Get([]byte(key)) != nil; got != want {
+				t.Errorf("key %s stored: %v, want %v", key, got, want)
+			}
+		}
+		return nil
+	}))
 }

@@ -13,22 +13,16 @@
 //
 // # Handling a turn
 //
-// A channel handling an event of conversation id runs the bot inside
-// [Update], which loads the conversation (or starts a new one), lets the
-// bot change it and saves it with an optimistic version check, retrying
-// when another node or goroutine saved first; then it appends the event
-// and the reply to the transcript in one [Store.Append] call:
+// A channel handing an event of conversation id to its bot calls [Turn]:
 //
-//	var reply dialog.Reply
-//	conv, _, err := store.Update(ctx, s, id, func(c *dialog.Conversation) (err error) {
-//		reply, err = bot.Handle(ctx, c, ev)
-//		return err
-//	})
-//	…
-//	err = s.Append(ctx, id, store.EventEntry("sip", ev), store.ReplyEntry("sip", reply, time.Now()))
+//	reply, conv, err := store.Turn(ctx, s, bot, id, "sip", ev)
 //
-// A bot must therefore be safe to run again on the newer state when a
-// conflict forces a retry (bots only change the conversation, so they are).
+// Turn loads the conversation (or starts a new one), lets the bot change it
+// and saves it with an optimistic version check, together with the event
+// and the reply as transcript entries, in one atomic write. When another
+// node or goroutine saved first it starts again from the newer state, so a
+// bot must be safe to run again (bots only change the conversation, so
+// they are). [Update] runs the same loop for changes made without a bot.
 //
 // # What is tested
 //

@@ -90,15 +90,19 @@ func (m *Memory) Load(ctx context.Context, id string) (*dialog.Conversation, Ver
 }
 
 // Save implements [Store.Save].
-func (m *Memory) Save(ctx context.Context, conv *dialog.Conversation, ver Version) (Version, error) {
+func (m *Memory) Save(ctx context.Context, conv *dialog.Conversation, ver Version, entries ...Entry) (Version, error) {
 	if err := checkConv(conv); err != nil {
+		return 0, err
+	}
+	t := now(m.clock)
+	lines, err := prepareEntries(entries, t)
+	if err != nil {
 		return 0, err
 	}
 	if err := m.begin(ctx); err != nil {
 		return 0, err
 	}
 	defer m.mu.Unlock()
-	t := now(m.clock)
 	c := m.live(conv.ID, t)
 	cur := Version(0)
 	if c != nil {
@@ -132,6 +136,7 @@ func (m *Memory) Save(ctx context.Context, conv *dialog.Conversation, ver Versio
 	c.ver++
 	c.data = data
 	c.user = saved.UserID
+	c.transcript = append(c.transcript, lines...)
 	if m.ttl > 0 {
 		c.expires = t.Add(m.ttl)
 	}

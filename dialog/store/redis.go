@@ -146,8 +146,9 @@ func (r *Redis) parseConv(id string, vals []any) (*dialog.Conversation, Version,
 }
 
 // saveScript checks the version and writes the conversation, its user
-// index and expiry. KEYS: conv, transcript, new user's set. ARGV: expected
-// version, JSON, TTL ms, user id, conversation id, score, user key prefix.
+// index, transcript entries and expiry. KEYS: conv, transcript, new user's
+// set. ARGV: expected version, JSON, TTL ms, user id, conversation id,
+// score, user key prefix, then transcript entries.
 // It returns {1, new version}, {0, stored version} on conflict or
 // {-1, stored version} when that is not a number.
 var saveScript = redis.NewScript(`
@@ -168,6 +169,7 @@ end
 if ARGV[4] ~= '' then
   redis.call('ZADD', KEYS[3], ARGV[6], ARGV[5])
 end
+for i = 8, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
 local ttl = tonumber(ARGV[3])
 if ttl > 0 then
   redis.call('PEXPIRE', KEYS[1], ttl)
@@ -177,23 +179,32 @@ return {1, nv}
 `)
 
 // Save implements [Store.Save].
-func (r *Redis) Save(ctx context.Context, conv *dialog.Conversation, ver Version) (Version, error) {
+func (r *Redis) Save(ctx context.Context, conv *dialog.Conversation, ver Version, entries ...Entry) (Version, error) {
 	if err := checkConv(conv); err != nil {
 		return 0, err
 	}
 	if err := r.begin(ctx); err != nil {
 		return 0, err
 	}
+	t := now(time.Now) // Updated only: expiry runs on the server's clock
+	lines, err := prepareEntries(entries, t)
+	if err != nil {
+		return 0, err
+	}
 	saved := *conv
-	stamp(&saved, now(time.Now)) // expiry runs on the server's clock
+	stamp(&saved, t)
 	data, err := encodeConv(&saved)
 	if err != nil {
 		return 0, err
 	}
 	keys := []string{r.convKey(conv.ID), r.trKey(conv.ID), r.userKey(saved.UserID)}
-	res, err := saveScript.Run(ctx, r.client, keys,
-		strconv.FormatUint(uint64(ver), 10), data, r.ttlMS, saved.UserID, conv.ID,
-		saved.Updated.UnixMilli(), r.userPrefix()).Slice()
+	args := make([]any, 7, 7+len(lines))
+	args[0], args[1], args[2], args[3] = strconv.FormatUint(uint64(ver), 10), data, r.ttlMS, saved.UserID
+	args[4], args[5], args[6] = conv.ID, saved.Updated.UnixMilli(), r.userPrefix()
+	for _, l := range lines {
+		args = append(args, l)
+	}
+	res, err := saveScript.Run(ctx, r.client, keys, args...).Slice()
 	if err != nil {
 		return 0, redisErr("save "+strconv.Quote(conv.ID), err)
 	}

@@ -68,10 +68,13 @@ type Store interface {
 	Load(ctx context.Context, id string) (*dialog.Conversation, Version, error)
 	// Save stores conv if the stored version is ver (0: it must not exist
 	// yet) and returns the new version; otherwise it fails with
-	// ErrConflict. Save sets conv.Updated to the store's clock, and
-	// conv.Started too when it is zero. A conversation's UserID files it
-	// under that user for Conversations.
-	Save(ctx context.Context, conv *dialog.Conversation, ver Version) (Version, error)
+	// ErrConflict. Entries, when given, are appended to the transcript in
+	// the same atomic write, as by Append: the state of a turn and its
+	// transcript lines are stored together or not at all. Save sets
+	// conv.Updated to the store's clock, and conv.Started too when it is
+	// zero. A conversation's UserID files it under that user for
+	// Conversations.
+	Save(ctx context.Context, conv *dialog.Conversation, ver Version, entries ...Entry) (Version, error)
 	// Delete removes a conversation, its transcript and its place in its
 	// user's list. Deleting a conversation that does not exist is not an
 	// error.
@@ -204,6 +207,39 @@ func (e Entry) Validate() error {
 // fn may run several times, each time on a freshly loaded conversation, so
 // it must only change conv (no other side effects that cannot repeat).
 func Update(ctx context.Context, s Store, id string, fn func(conv *dialog.Conversation) error) (*dialog.Conversation, Version, error) {
+	return update(ctx, s, id, func(conv *dialog.Conversation) ([]Entry, error) { return nil, fn(conv) })
+}
+
+// Turn handles event ev of conversation id, arrived on channel, with bot:
+// it loads the conversation (a new one on channel when there is none),
+// lets bot.Handle change it and saves it together with the event and the
+// reply as transcript entries, in one atomic write. On a version conflict
+// it starts again from Load, like [Update], so the bot may run more than
+// once for one event, each time on the newer state. An event without a
+// time gets the current time. Turn returns the reply and the conversation
+// as saved.
+func Turn(ctx context.Context, s Store, bot dialog.Bot, id, channel string, ev dialog.Event) (dialog.Reply, *dialog.Conversation, error) {
+	if ev.Time.IsZero() {
+		ev.Time = time.Now()
+	}
+	var reply dialog.Reply
+	conv, _, err := update(ctx, s, id, func(conv *dialog.Conversation) ([]Entry, error) {
+		if conv.Channel == "" {
+			conv.Channel = channel
+		}
+		var err error
+		if reply, err = bot.Handle(ctx, conv, ev); err != nil {
+			return nil, err
+		}
+		return []Entry{EventEntry(channel, ev), ReplyEntry(channel, reply, time.Now())}, nil
+	})
+	if err != nil {
+		return dialog.Reply{}, nil, err
+	}
+	return reply, conv, nil
+}
+
+func update(ctx context.Context, s Store, id string, fn func(conv *dialog.Conversation) ([]Entry, error)) (*dialog.Conversation, Version, error) {
 	for attempt := 0; ; attempt++ {
 		conv, ver, err := s.Load(ctx, id)
 		if errors.Is(err, ErrNotFound) {
@@ -212,13 +248,14 @@ func Update(ctx context.Context, s Store, id string, fn func(conv *dialog.Conver
 		if err != nil {
 			return nil, 0, err
 		}
-		if err := fn(conv); err != nil {
+		entries, err := fn(conv)
+		if err != nil {
 			return nil, 0, err
 		}
 		if conv.ID != id {
 			return nil, 0, fmt.Errorf("%w: update of %q changed the conversation id to %q", ErrInvalid, id, conv.ID)
 		}
-		nv, err := s.Save(ctx, conv, ver)
+		nv, err := s.Save(ctx, conv, ver, entries...)
 		if err == nil {
 			return conv, nv, nil
 		}

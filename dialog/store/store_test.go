@@ -338,6 +338,104 @@ func testStore(t *testing.T, h harness) {
 		}
 	})
 
+	t.Run("SaveWithEntries", func(t *testing.T) {
+		s := h.open(t, Options{})
+		conv := &dialog.Conversation{ID: "s"}
+		e1, r1 := EventEntry("web", fullEvent(1)), ReplyEntry("web", fullReply(1), time.Date(2026, 3, 1, 9, 0, 2, 0, time.UTC))
+		ver, err := s.Save(ctx, conv, 0, e1, r1)
+		must(t, err)
+		// A refused save appends nothing; neither does a bad entry, which
+		// also keeps the conversation from being saved.
+		_, err = s.Save(ctx, &dialog.Conversation{ID: "s", Step: "lost"}, 0, EventEntry("web", dialog.Text("lost")))
+		wantErr(t, err, ErrConflict)
+		_, err = s.Save(ctx, &dialog.Conversation{ID: "s", Step: "bad"}, ver, Entry{Kind: KindEvent})
+		wantErr(t, err, ErrInvalid)
+		_, err = s.Save(ctx, &dialog.Conversation{ID: "new"}, 0, Entry{Kind: KindEvent})
+		wantErr(t, err, ErrInvalid)
+		_, _, err = s.Load(ctx, "new")
+		wantErr(t, err, ErrNotFound)
+		e2 := EventEntry("web", dialog.Text("two"))
+		_, err = s.Save(ctx, conv, ver, e2)
+		must(t, err)
+		got, gv, err := s.Load(ctx, "s")
+		must(t, err)
+		if gv != ver+1 || got.Step != "" {
+			t.Fatalf("after refused saves: %+v version %d", got, gv)
+		}
+		tr, err := s.Transcript(ctx, "s")
+		must(t, err)
+		e1.Seq, r1.Seq, e2.Seq = 1, 2, 3
+		if len(tr) != 3 || !reflect.DeepEqual(tr[0], e1) || !reflect.DeepEqual(tr[1], r1) || tr[2].Event.Text != "two" || tr[2].Seq != 3 {
+			t.Fatalf("transcript = %+v", tr)
+		}
+	})
+
+	t.Run("Turn", func(t *testing.T) {
+		s := h.open(t, Options{})
+		// The bot counts the turns of the conversation and answers with
+		// the count it saw: lost updates or torn turns show up as a reply
+		// that does not follow its event, or a wrong final count.
+		bot := dialog.BotFunc(func(_ context.Context, c *dialog.Conversation, ev dialog.Event) (dialog.Reply, error) {
+			n, _ := strconv.Atoi(c.Slots["turns"])
+			c.SetSlot("turns", strconv.Itoa(n+1))
+			return dialog.Say(ev.Text + " -> " + strconv.Itoa(n+1)), nil
+		})
+		const workers, turns = 8, 25
+		var wg sync.WaitGroup
+		errs := make(chan error, workers)
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range turns {
+					ch := []string{"sip", "web"}[w%2]
+					reply, conv, err := Turn(ctx, s, bot, "call", ch, dialog.Text(fmt.Sprintf("w%d i%d", w, i)))
+					if err != nil {
+						errs <- err
+						return
+					}
+					if !strings.HasSuffix(reply.Text(), " -> "+conv.Slots["turns"]) {
+						errs <- fmt.Errorf("reply %q with conversation at %s turns", reply.Text(), conv.Slots["turns"])
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		conv, _, err := s.Load(ctx, "call")
+		must(t, err)
+		if conv.Slots["turns"] != strconv.Itoa(workers*turns) || conv.Channel == "" {
+			t.Fatalf("after %d turns: %+v", workers*turns, conv)
+		}
+		tr, err := s.Transcript(ctx, "call")
+		must(t, err)
+		if len(tr) != 2*workers*turns {
+			t.Fatalf("%d transcript entries, want %d", len(tr), 2*workers*turns)
+		}
+		for i := 0; i < len(tr); i += 2 {
+			e, r := tr[i], tr[i+1]
+			want := fmt.Sprintf("%s -> %d", e.Event.Text, i/2+1)
+			if e.Kind != KindEvent || r.Kind != KindReply || r.Reply.Text() != want || e.Channel != r.Channel {
+				t.Fatalf("entries %d,%d: %+v / %+v, want reply %q", i, i+1, e.Event, r.Reply, want)
+			}
+			if e.Event.Time.IsZero() || r.Time.Before(e.Event.Time) {
+				t.Fatalf("entry times %v, %v", e.Event.Time, r.Time)
+			}
+		}
+		boom := errors.New("bot failed")
+		_, _, err = Turn(ctx, s, dialog.BotFunc(func(context.Context, *dialog.Conversation, dialog.Event) (dialog.Reply, error) {
+			return dialog.Reply{}, boom
+		}), "call", "sip", dialog.Text("x"))
+		wantErr(t, err, boom)
+		if tr2, _ := s.Transcript(ctx, "call"); len(tr2) != len(tr) {
+			t.Fatal("a failed turn was recorded")
+		}
+	})
+
 	t.Run("ConcurrentUpdates", func(t *testing.T) {
 		s := h.open(t, Options{})
 		// Each goroutine may use its own store instance on the same data
