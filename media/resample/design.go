@@ -12,7 +12,7 @@ type params struct {
 // qualityParams maps each Quality to its filter specification.
 var qualityParams = [...]params{
 	Low:    {passband: 0.85, stopband: 1.15, atten: 60},
-	Medium: {passband: 0.90, stopband: 1.10, atten: 90},
+	Medium: {passband: 0.90, stopband: 1.05, atten: 105},
 	High:   {passband: 0.94, stopband: 1.00, atten: 105},
 }
 

@@ -72,7 +72,7 @@ type Quality int
 
 const (
 	// Medium is the default quality: passband to 0.90 of the lower Nyquist
-	// frequency, 90 dB stopband attenuation from 1.10 of it.
+	// frequency, 105 dB stopband attenuation from 1.05 of it.
 	Medium Quality = iota
 	// Low is the cheapest quality, enough for narrowband telephony: passband
 	// to 0.85 of the lower Nyquist frequency, 60 dB attenuation from 1.15.
