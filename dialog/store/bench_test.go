@@ -91,6 +91,22 @@ func seed(b *testing.B, s Store, prefix string) []string {
 	return ids
 }
 
+// boltStats starts counting a bbolt store's commits and page writes; the
+// function it returns reports them per turn. Other stores report nothing.
+func boltStats(s Store) func(b *testing.B, turns int64) {
+	bs, ok := s.(*Bolt)
+	if !ok {
+		return func(*testing.B, int64) {}
+	}
+	commits, st := bs.commits.Load(), bs.DB().Stats()
+	return func(b *testing.B, turns int64) {
+		end := bs.DB().Stats()
+		d := end.Sub(&st)
+		b.ReportMetric(float64(turns)/float64(bs.commits.Load()-commits), "turns/commit")
+		b.ReportMetric(float64(d.TxStats.GetWrite())*float64(bs.DB().Info().PageSize)/1024/float64(turns), "KiB-written/turn")
+	}
+}
+
 func reportTurns(b *testing.B, turns int64) {
 	perTurn := float64(b.Elapsed().Nanoseconds()) / float64(turns)
 	b.ReportMetric(perTurn, "ns/turn")
@@ -110,6 +126,7 @@ func BenchmarkTurn(b *testing.B) {
 			b.Run(st.name+"/"+v.name, func(b *testing.B) {
 				s := st.open(b)
 				ids := seed(b, s, "conv-")
+				stats := boltStats(s)
 				b.ReportAllocs()
 				b.ResetTimer()
 				i := 0
@@ -120,6 +137,7 @@ func BenchmarkTurn(b *testing.B) {
 					i++
 				}
 				reportTurns(b, int64(i))
+				stats(b, int64(i))
 			})
 		}
 	}
@@ -135,6 +153,7 @@ func BenchmarkTurnParallel(b *testing.B) {
 		b.Run(st.name, func(b *testing.B) {
 			s := st.open(b)
 			ids := seed(b, s, "conv-")
+			stats := boltStats(s)
 			var next, turns atomic.Int64
 			b.ReportAllocs()
 			b.SetParallelism(16)
@@ -156,9 +175,7 @@ func BenchmarkTurnParallel(b *testing.B) {
 				turns.Add(int64(i))
 			})
 			reportTurns(b, turns.Load())
-			if bs, ok := s.(*Bolt); ok {
-				b.ReportMetric(float64(turns.Load())/float64(bs.commits.Load()), "turns/commit")
-			}
+			stats(b, turns.Load())
 		})
 	}
 }

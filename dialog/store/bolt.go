@@ -51,7 +51,10 @@ type writeReq struct {
 	wake chan struct{} // one send: done, or promoted
 }
 
-var _ Store = (*Bolt)(nil)
+var (
+	_ Store   = (*Bolt)(nil)
+	_ Sweeper = (*Bolt)(nil)
+)
 
 var (
 	bucketConvs       = []byte("conversations")

@@ -32,7 +32,10 @@ type memConv struct {
 	transcript [][]byte
 }
 
-var _ Store = (*Memory)(nil)
+var (
+	_ Store   = (*Memory)(nil)
+	_ Sweeper = (*Memory)(nil)
+)
 
 // NewMemory returns an empty memory store. It uses opts.TTL and opts.Now.
 func NewMemory(opts Options) *Memory {

@@ -387,3 +387,34 @@ func sortRecent(convs []*dialog.Conversation) {
 		return strings.Compare(a.ID, b.ID)
 	})
 }
+
+// Sweeper is implemented by the stores that delete expired conversations
+// on request, [Memory] and [Bolt]; Redis expires keys by itself.
+type Sweeper interface {
+	// Sweep deletes the expired conversations and returns how many.
+	Sweep(ctx context.Context) (int, error)
+}
+
+// SweepEvery calls s.Sweep every interval until ctx ends (it then returns
+// ctx.Err()) or a sweep fails (it returns that error). It blocks: run it in
+// a goroutine its owner stops by cancelling ctx.
+func SweepEvery(ctx context.Context, s Sweeper, interval time.Duration) error {
+	if interval <= 0 {
+		return fmt.Errorf("%w: sweep interval %v", ErrInvalid, interval)
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			if _, err := s.Sweep(ctx); err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				return fmt.Errorf("store: sweep: %w", err)
+			}
+		}
+	}
+}

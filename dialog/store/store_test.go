@@ -636,9 +636,7 @@ func testStore(t *testing.T, h harness) {
 		if len(convs) != 0 {
 			t.Fatalf("expired conversations listed: %s", convIDs(convs))
 		}
-		if sw, ok := s.(interface {
-			Sweep(context.Context) (int, error)
-		}); ok {
+		if sw, ok := s.(Sweeper); ok {
 			n, err := sw.Sweep(ctx)
 			must(t, err)
 			if n != 2 {
