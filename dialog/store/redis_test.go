@@ -136,7 +136,7 @@ func redisHarness(t *testing.T, srv redisServer) harness {
 			return r
 		},
 		advance:   func(_ *testing.T, d time.Duration) { time.Sleep(d) },
-		ttl:       time.Second,
+		ttl:       1500 * time.Millisecond,
 		realClock: true,
 		corruptConv: func(t *testing.T, s Store, id string) {
 			must(t, raw.HSet(context.Background(), s.(*Redis).convKey(id), "d", `{"id":`).Err())
@@ -273,7 +273,7 @@ func TestRedisURLs(t *testing.T) {
 	must(t, err)
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if _, err := NewRedis(cctx, fmt.Sprintf("redis://127.0.0.1:%d/0", port), Options{}); err == nil {
+	if _, err := NewRedis(cctx, fmt.Sprintf("redis://127.0.0.1:%d/0?max_retries=-1", port), Options{}); err == nil {
 		t.Fatal("NewRedis with no server succeeded")
 	}
 }
