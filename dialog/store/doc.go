@@ -30,7 +30,9 @@
 // a real redis-server (Debian package redis-server) started by the test:
 // every method, ErrNotFound, version conflicts with 8 goroutines × 100
 // read-modify-write increments ending at exactly 800 (for Redis split over
-// two store instances, as two nodes), concurrent appends, transcript order,
+// two store instances, as two nodes), 200 concurrent bot turns whose
+// replies and transcript lines must follow each other exactly, atomic
+// saves with transcript entries, concurrent appends, transcript order,
 // links and a user's conversations, expiry and sweeping, JSON round trips
 // of fully populated conversations, events and replies, and corrupt stored
 // values (ErrCorrupt, never a panic). The bbolt store is also checked

@@ -119,9 +119,10 @@ type Options struct {
 	// means time.Now. Redis expires keys on the server's clock.
 	Now func() time.Time
 	// NoSync (bbolt) skips the fsync after each commit. A crash of the
-	// process loses nothing, but a crash of the machine or a power cut can
-	// lose the last commits and, as bbolt warns, corrupt the file. See the
-	// package benchmarks for what it buys.
+	// process loses nothing (the data is in the kernel's page cache), but a
+	// crash of the machine or a power cut can lose the last commits and, as
+	// bbolt warns, corrupt the file. It buys throughput where fsync is slow:
+	// BenchmarkTurn and BenchmarkTurnParallel measure both settings.
 	NoSync bool
 	// Prefix (Redis) starts every key the store uses; empty means
 	// "parole:". Two stores with different prefixes share nothing.
