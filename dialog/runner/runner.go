@@ -82,7 +82,8 @@ const maxAttempts = 5
 
 // Handle runs ev through the bot in the conversation s names, creating the
 // conversation on first use (linked to the user known for the channel user,
-// if any), saves it and appends the event and the reply to its transcript.
+// if any), and saves it with the event and the reply appended to its
+// transcript in the same write.
 //
 // When another node saved the conversation meanwhile, the turn is run again
 // on the fresh state; a bot with side effects (webhooks) may then see them
@@ -116,23 +117,18 @@ func (r *Runner) Handle(ctx context.Context, s Session, ev dialog.Event) (dialog
 		if err != nil {
 			return dialog.Reply{}, fmt.Errorf("runner: bot: %w", err)
 		}
-		_, err = r.store.Save(ctx, conv, ver)
+		// The new state and its transcript lines are written together.
+		entries := []store.Entry{
+			{Time: ev.Time, Kind: store.KindEvent, Channel: s.Channel, Event: &ev},
+			{Time: r.now(), Kind: store.KindReply, Channel: s.Channel, Reply: &reply},
+		}
+		_, err = r.store.Save(ctx, conv, ver, entries...)
 		if errors.Is(err, store.ErrConflict) {
 			lastErr = err
 			continue
 		}
 		if err != nil {
 			return dialog.Reply{}, fmt.Errorf("runner: save %s: %w", s.ConversationID, err)
-		}
-		entries := []store.Entry{
-			{Time: ev.Time, Kind: store.KindEvent, Channel: s.Channel, Event: &ev},
-			{Time: r.now(), Kind: store.KindReply, Channel: s.Channel, Reply: &reply},
-		}
-		if err := r.store.Append(ctx, s.ConversationID, entries...); err != nil {
-			// The turn happened and is saved: losing its transcript lines
-			// must not lose the reply.
-			r.logger.LogAttrs(ctx, slog.LevelError, "transcript append failed",
-				slog.String("conversation", s.ConversationID), slog.String("error", err.Error()))
 		}
 		return reply, nil
 	}
