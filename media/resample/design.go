@@ -9,11 +9,30 @@ type params struct {
 	atten    float64 // Kaiser design stopband attenuation, dB
 }
 
-// qualityParams maps each Quality to its filter specification.
+// qualityParams maps each Quality to its filter specification when the
+// output rate is below the input rate (decimating).
 var qualityParams = [...]params{
 	Low:    {passband: 0.85, stopband: 1.15, atten: 60},
-	Medium: {passband: 0.90, stopband: 1.05, atten: 105},
+	Medium: {passband: 0.90, stopband: 1.10, atten: 130},
 	High:   {passband: 0.94, stopband: 1.00, atten: 105},
+}
+
+// upParams are the specifications when the output rate is above the input
+// rate (interpolating). Medium's transition band is centred on Nyquist, so
+// that the 2× interpolator is a half-band filter (every other tap zero, one
+// branch a pure delay).
+var upParams = [...]params{
+	Low:    {passband: 0.85, stopband: 1.15, atten: 60},
+	Medium: {passband: 0.90, stopband: 1.10, atten: 112},
+	High:   {passband: 0.94, stopband: 1.00, atten: 105},
+}
+
+// spec returns the filter specification of q from in to out Hz.
+func spec(q Quality, in, out int) params {
+	if out > in {
+		return upParams[q]
+	}
+	return qualityParams[q]
 }
 
 // kaiserBeta returns the Kaiser window β for a stopband attenuation of a dB
@@ -49,6 +68,19 @@ type bank struct {
 	width int       // window of input samples one output needs
 	coefs []float32 // all phases, trimmed and padded, back to back (time order)
 	tab   []phase   // one entry per phase
+	// segs and dcoefs are the decimator's filter split by input residue
+	// modulo m (l = 1, m > 1): the coefficients of window index s·m + k
+	// form segment k, trimmed of its zeros.
+	segs   []seg
+	dcoefs []float32
+}
+
+// seg is one residue of a decimator's filter: dcoefs[start:start+n] weigh
+// the residue's samples off, off+1, … of the window. Its layout (four int32)
+// is known to the assembly kernel.
+type seg struct {
+	start, n, off int32
+	_             int32
 }
 
 // phase describes one polyphase branch. Its layout (eight int32) is known to
@@ -130,6 +162,9 @@ func design(l, m, inRate, outRate int, p params) *bank {
 			adv:   int32((ph + m) / l),
 			nx:    int32(min(n, hiw-lo)),
 		}
+		if l == 1 && m > 1 && k >= m {
+			b.splitResidues(q)
+		}
 		for w := lo; w < lo+n; w++ {
 			v := 0.0
 			if w < hiw {
@@ -139,4 +174,27 @@ func design(l, m, inRate, outRate int, p params) *bank {
 		}
 	}
 	return b
+}
+
+// splitResidues fills segs and dcoefs from the window coefficients q of a
+// decimator.
+func (b *bank) splitResidues(q []float64) {
+	for k := range b.m {
+		var h []float64
+		for w := k; w < len(q); w += b.m {
+			h = append(h, q[w])
+		}
+		lo, hi := 0, len(h)
+		for lo < hi && math.Abs(h[lo]) < 1e-9 {
+			lo++
+		}
+		for hi > lo && math.Abs(h[hi-1]) < 1e-9 {
+			hi--
+		}
+		b.segs = append(b.segs, seg{start: int32(len(b.dcoefs)), n: int32(hi - lo), off: int32(lo)})
+		for _, v := range h[lo:hi] {
+			b.dcoefs = append(b.dcoefs, float32(v))
+		}
+	}
+	b.dcoefs = append(b.dcoefs, 0) // never empty
 }

@@ -29,7 +29,7 @@ func Example() {
 	// 160 samples in, 320 samples out
 	// 160 samples in, 320 samples out
 	// 160 samples in, 320 samples out
-	// delay: 91 output samples
+	// delay: 73 output samples
 }
 
 // Resample frames with ProcessFrame: 20 ms in, exactly 20 ms out.

@@ -56,3 +56,20 @@ func upBlock(out []int16, stride int, x []float32, h []float32, n, cnt int) {
 	_ = h[n-1]
 	up16AVX2(unsafe.SliceData(out), stride, unsafe.SliceData(x), unsafe.SliceData(h), n, cnt)
 }
+
+// dec16AVX2 computes 16 consecutive outputs of an integer decimator from
+// the residues of its input (x, x+xstride, …, one per segment) and stores
+// the first cnt of them at out.
+//
+//go:noescape
+func dec16AVX2(out *int16, cnt int, x *float32, xstride int, segs *seg, nseg int, h *float32)
+
+// decBlock stores at out[:cnt] the outputs of the decimator whose residues
+// start at x[0], x[stride], …, computed 16 at a time.
+func decBlock(out []int16, cnt int, x []float32, stride int, segs []seg, h []float32) {
+	_ = out[cnt-1]
+	last := segs[len(segs)-1]
+	_ = x[(len(segs)-1)*stride+int(last.off)+int(last.n)+15]
+	_ = h[len(h)-1]
+	dec16AVX2(unsafe.SliceData(out), cnt, unsafe.SliceData(x), 4*stride, unsafe.SliceData(segs), len(segs), unsafe.SliceData(h))
+}

@@ -286,3 +286,90 @@ ustore:
 
 uret:
 	RET
+
+// func dec16AVX2(out *int16, cnt int, x *float32, xstride int, segs *seg, nseg int, h *float32)
+//
+// For i < 16, lane i computes y_i = Σ_k Σ_{s<n_k} h_k[s]·x_k[off_k+i+s],
+// x_k = x + k·xstride bytes, h_k = h + start_k (even taps of each segment
+// in one FMA chain, odd taps in another, then their sum: the same
+// arithmetic in every lane); the first cnt lanes are stored at out,
+// rounded and saturated to 16 bits.
+TEXT ·dec16AVX2(SB), NOSPLIT, $64-56
+	MOVQ x+16(FP), R9
+	MOVQ xstride+24(FP), R10
+	MOVQ segs+32(FP), R11
+	MOVQ nseg+40(FP), R12
+	MOVQ h+48(FP), R13
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+dseg:
+	TESTQ R12, R12
+	JEQ   dsum
+	MOVLQSX 0(R11), BX
+	LEAQ (R13)(BX*4), BX       // coefficients of the segment
+	MOVLQSX 4(R11), CX         // taps
+	MOVLQSX 8(R11), SI
+	LEAQ (R9)(SI*4), SI        // first sample of lane 0
+
+dpair:
+	CMPQ CX, $2
+	JL   done
+	VBROADCASTSS 0(BX), Y4
+	VBROADCASTSS 4(BX), Y5
+	VFMADD231PS 0(SI), Y4, Y0
+	VFMADD231PS 32(SI), Y4, Y1
+	VFMADD231PS 4(SI), Y5, Y2
+	VFMADD231PS 36(SI), Y5, Y3
+	ADDQ $8, BX
+	ADDQ $8, SI
+	SUBQ $2, CX
+	JMP  dpair
+
+done:
+	TESTQ CX, CX
+	JEQ   dnext
+	VBROADCASTSS 0(BX), Y4
+	VFMADD231PS 0(SI), Y4, Y0
+	VFMADD231PS 32(SI), Y4, Y1
+
+dnext:
+	ADDQ R10, R9
+	ADDQ $16, R11
+	DECQ R12
+	JMP  dseg
+
+dsum:
+	VADDPS Y2, Y0, Y0
+	VADDPS Y3, Y1, Y1
+	MOVL $0x46fffe00, AX       // 32767.0
+	VMOVD AX, X6
+	VBROADCASTSS X6, Y6
+	MOVL $0xc7000000, AX       // -32768.0
+	VMOVD AX, X7
+	VBROADCASTSS X7, Y7
+	VMINPS Y6, Y0, Y0
+	VMINPS Y6, Y1, Y1
+	VMAXPS Y7, Y0, Y0
+	VMAXPS Y7, Y1, Y1
+	VCVTPS2DQ Y0, Y0
+	VCVTPS2DQ Y1, Y1
+	VMOVDQU Y0, 0(SP)
+	VMOVDQU Y1, 32(SP)
+	VZEROUPPER
+	MOVQ out+0(FP), DI
+	MOVQ cnt+8(FP), CX
+	XORQ R8, R8
+
+dstore:
+	CMPQ R8, CX
+	JGE  dret
+	MOVL (SP)(R8*4), AX
+	MOVW AX, (DI)(R8*2)
+	INCQ R8
+	JMP  dstore
+
+dret:
+	RET

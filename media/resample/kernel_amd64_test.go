@@ -17,14 +17,15 @@ func TestKernelSSE(t *testing.T) {
 	TestStreamingMatchesOneShot(t)
 }
 
-// TestInterpolateAgrees checks the block kernel of integer interpolators
-// against kernelGo on the same noise, streamed in uneven pieces.
-func TestInterpolateAgrees(t *testing.T) {
+// TestBlockKernelsAgree checks the block kernels of integer interpolators
+// and decimators against kernelGo on the same noise, streamed in uneven
+// pieces.
+func TestBlockKernelsAgree(t *testing.T) {
 	if !blockUp() {
 		t.Skip("no AVX2+FMA")
 	}
 	for _, q := range []Quality{Low, Medium, High} {
-		for _, pair := range [][2]int{{8000, 16000}, {8000, 48000}, {16000, 48000}, {8000, 24000}, {16000, 16000}} {
+		for _, pair := range [][2]int{{8000, 16000}, {8000, 48000}, {16000, 48000}, {8000, 24000}, {16000, 16000}, {16000, 8000}, {48000, 16000}, {48000, 8000}, {32000, 8000}} {
 			r, _ := New(pair[0], pair[1], q)
 			b := r.b
 			x := noise(chunk, uint64(pair[1]))
