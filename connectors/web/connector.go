@@ -618,11 +618,11 @@ func appendBounded(h []store.Entry, max int, entries ...store.Entry) []store.Ent
 }
 
 // historyItems turns transcript entries into history items: the user's
-// texts and picked choices (shown with the title of the button when the
-// previous reply offered one) and the bot's messages.
+// texts and picked choices (shown with the title of the button an earlier
+// reply offered for it) and the bot's messages.
 func historyItems(entries []store.Entry, locale string) []HistoryItem {
 	out := []HistoryItem{}
-	var last *dialog.Reply
+	titles := map[string]string{}
 	for _, e := range entries {
 		switch {
 		case e.Kind == store.KindEvent && e.Event != nil:
@@ -630,39 +630,30 @@ func historyItems(entries []store.Entry, locale string) []HistoryItem {
 			case dialog.EventText:
 				out = append(out, HistoryItem{Author: AuthorUser, Message: Message{Text: e.Event.Text}})
 			case dialog.EventChoice:
-				out = append(out, HistoryItem{Author: AuthorUser, Message: Message{Text: choiceTitle(last, e.Event.Choice)}})
+				title := titles[e.Event.Choice]
+				if title == "" {
+					title = e.Event.Choice
+				}
+				out = append(out, HistoryItem{Author: AuthorUser, Message: Message{Text: title}})
 			}
 		case e.Kind == store.KindReply && e.Reply != nil:
 			msgs, _ := Render(*e.Reply, locale)
 			for _, m := range msgs {
 				out = append(out, HistoryItem{Author: AuthorBot, Message: m})
 			}
-			last = e.Reply
-		}
-	}
-	return out
-}
-
-// choiceTitle is the title of the choice with payload p in reply r, or p.
-func choiceTitle(r *dialog.Reply, p string) string {
-	if r == nil {
-		return p
-	}
-	for _, m := range r.Messages {
-		for _, ch := range m.Choices {
-			if ch.Value() == p {
-				return ch.Title
-			}
-		}
-		if m.Card != nil {
-			for _, ch := range m.Card.Buttons {
-				if ch.Value() == p {
-					return ch.Title
+			for _, m := range e.Reply.Messages {
+				for _, ch := range m.Choices {
+					titles[ch.Value()] = ch.Title
+				}
+				if m.Card != nil {
+					for _, ch := range m.Card.Buttons {
+						titles[ch.Value()] = ch.Title
+					}
 				}
 			}
 		}
 	}
-	return p
+	return out
 }
 
 // Push sends a reply the user did not ask for (a reminder, an agent's
