@@ -1,0 +1,242 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/parole-voice/parole/dialog/flow"
+	"github.com/parole-voice/parole/dialog/runner"
+	"github.com/parole-voice/parole/dialog/store"
+	"github.com/parole-voice/parole/internal/testutil"
+	"github.com/parole-voice/parole/web"
+)
+
+// browser is a headless Chromium driven by chromedp, with the page's
+// uncaught exceptions and console errors collected.
+type browser struct {
+	ctx    context.Context
+	mu     sync.Mutex
+	errors []string
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	path := testutil.RequireTool(t, "chromium", "chromium")
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("lang", "en-US"),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(800, 900),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	b := &browser{ctx: ctx}
+	if err := chromedp.Do(ctx); err != nil {
+		cancelCtx()
+		cancelAlloc()
+		t.Fatalf("start chromium: %v", err)
+	}
+	consoleDone := make(chan struct{})
+	go func() {
+		defer close(consoleDone)
+		for m, err := range chromedp.Console(ctx) {
+			if err != nil {
+				return
+			}
+			// The browser asks for /favicon.ico on its own; parole has none.
+			if (m.IsException() || m.Type == "error") && !strings.HasSuffix(m.URL, "/favicon.ico") {
+				b.mu.Lock()
+				b.errors = append(b.errors, string(m.Type)+": "+m.Text+" ("+m.URL+")")
+				b.mu.Unlock()
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cancelCtx()
+		cancelAlloc()
+		<-consoleDone
+	})
+	return b
+}
+
+// run runs steps with a deadline.
+func (b *browser) run(t *testing.T, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// eval evaluates a JavaScript expression in the page.
+func eval[T any](t *testing.T, b *browser, expr string) T {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+func (b *browser) checkErrors(t *testing.T) {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.errors) > 0 {
+		t.Errorf("page errors:\n%s", strings.Join(b.errors, "\n"))
+	}
+}
+
+// waitText waits until the element matching css shows text.
+func waitText(css, text string) chromedp.Action[chromedp.Void] {
+	sel, _ := json.Marshal(css)
+	want, _ := json.Marshal(text)
+	return waitJS(fmt.Sprintf(`(() => { const e = document.querySelector(%s); return !!e && e.innerText.includes(%s); })()`, sel, want))
+}
+
+// waitJS waits until a JavaScript expression is true.
+func waitJS(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(15*time.Second))
+}
+
+// clickButton clicks the enabled button titled title.
+func clickButton(title string) chromedp.Action[chromedp.Void] {
+	return chromedp.Click(chromedp.Search(fmt.Sprintf(`//ol[@id="messages"]//button[normalize-space(text())=%q][not(@disabled)]`, title)))
+}
+
+func say(text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
+		chromedp.SendKeys(chromedp.ID("input"), text),
+		chromedp.Click(chromedp.ID("send")),
+	)
+}
+
+// screenshot saves the page when PAROLE_SCREENSHOTS names a folder.
+func screenshot(name string) chromedp.Action[chromedp.Void] {
+	dir := os.Getenv("PAROLE_SCREENSHOTS")
+	return func(ctx context.Context, tg *chromedp.Target) (chromedp.Void, error) {
+		if dir == "" {
+			return chromedp.Void{}, nil
+		}
+		png, err := chromedp.FullScreenshot(100)(ctx, tg)
+		if err != nil {
+			return chromedp.Void{}, err
+		}
+		return chromedp.Void{}, os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644)
+	}
+}
+
+// chatServer serves parole's pages and a web connector over the demo flow
+// behind a runner on a memory store.
+func chatServer(t *testing.T) (*httptest.Server, store.Store) {
+	t.Helper()
+	f, err := flow.Demo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := flow.New(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store.NewMemory(store.Options{})
+	c, err := New(runner.New(e, st), Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle(c.Path(), c)
+	mux.Handle(c.Path()+"/sse", c)
+	mux.Handle("/", http.FileServerFS(web.FS()))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(func() {
+		c.Close()
+		srv.Close()
+		st.Close()
+	})
+	return srv, st
+}
+
+func TestChatPageInChromium(t *testing.T) {
+	b := newBrowser(t)
+	srv, st := chatServer(t)
+
+	b.run(t, "open the page and get the welcome",
+		chromedp.Navigate(srv.URL+"/chat.html"),
+		waitText("#messages", "Welcome to the Parole demo line."),
+		waitText("#messages", "What would you like?"),
+		chromedp.WaitVisible(chromedp.Search(`//button[text()="Opening hours"]`)),
+	)
+	userID := eval[string](t, b, `localStorage.getItem('parole.chat.userId')`)
+	if userID == "" {
+		t.Fatal("no userId kept in localStorage")
+	}
+	b.run(t, "ask for the opening hours",
+		say("When are you open?"),
+		waitText("#messages", "We are open Monday to Friday, from 9 am to 6 pm."),
+		waitText("#messages", "Can I help you with anything else?"),
+		screenshot("chat-hours"),
+	)
+	b.run(t, "click a button",
+		clickButton("Yes"),
+		waitJS(`document.getElementById('messages').innerText.split('What would you like?').length === 3`),
+	)
+	b.run(t, "switch to French",
+		chromedp.SetValue(chromedp.ID("locale"), "fr"),
+		chromedp.Poll[chromedp.Void](`document.getElementById('locale').dispatchEvent(new Event('change'))`),
+		waitJS(`document.documentElement.lang === 'fr' && document.getElementById('send').textContent === 'Envoyer'`),
+	)
+	b.run(t, "book an appointment in French",
+		say("je voudrais prendre rendez-vous"),
+		waitText("#messages", "Quel jour souhaitez-vous venir ?"),
+		say("demain"),
+		waitText("#messages", "À quel numéro de téléphone pouvons-nous vous joindre ?"),
+		say("06 12 34 56 78"),
+		waitText("#messages", "et nous vous appellerons au 0612345678. C'est bien ça ?"),
+		clickButton("Oui"),
+		waitText("#messages", "Votre rendez-vous est enregistré."),
+		screenshot("chat-booked"),
+	)
+	conv, _, err := st.Load(context.Background(), ConversationPrefix+userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conv.Slots["phone"] != "0612345678" || conv.Slots["confirmed"] != "yes" || conv.Slots["date"] == "" || conv.Locale != "fr" {
+		t.Fatalf("conversation after booking: locale %q slots %v", conv.Locale, conv.Slots)
+	}
+
+	// A reload shows the history from the store's transcript, without a
+	// second welcome, in the language kept in localStorage.
+	b.run(t, "reload",
+		chromedp.Reload(),
+		waitText("#messages", "Votre rendez-vous est enregistré."),
+	)
+	if n := eval[int](t, b, `document.getElementById('messages').innerText.split('Welcome to the Parole demo line.').length - 1`); n != 1 {
+		t.Fatalf("after reload: %d welcomes, want 1", n)
+	}
+	if lang := eval[string](t, b, `document.documentElement.lang`); lang != "fr" {
+		t.Fatalf("after reload: lang %q", lang)
+	}
+	b.checkErrors(t)
+}
