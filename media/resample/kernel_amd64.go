@@ -20,11 +20,12 @@ func kernelSSE(out *int16, maxOut int, buf *float32, pos, fillMinusWidth int, ph
 //go:noescape
 func kernelAVX2(out *int16, maxOut int, buf *float32, pos, fillMinusWidth int, ph int, tab *phase, coefs *float32) (n, newPos, newPh int)
 
-// up16AVX2 computes 16 consecutive outputs of one branch of an integer
-// interpolator and stores the first cnt of them cnt at out[i·stride].
+// up16AVX2 computes nblk blocks of 16 consecutive outputs of one branch
+// of an integer interpolator and stores the first cnt of each block at
+// out[i·stride].
 //
 //go:noescape
-func up16AVX2(out *int16, stride int, x *float32, h *float32, n int, cnt int)
+func up16AVX2(out *int16, stride int, x *float32, h *float32, n int, cnt int, nblk int)
 
 // useAVX2 selects kernelAVX2; tests clear it to exercise kernelSSE.
 var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
@@ -47,29 +48,59 @@ func kernel(out []int16, buf []float32, pos, fill, width int, ph int32, tab []ph
 // blockUp reports whether upBlock is available.
 func blockUp() bool { return useAVX2 }
 
-// upBlock stores at out[i·stride], for i < cnt, the output of the branch
-// with the cnt windows starting at x[0], x[1], …, computed 16 at a time.
-// x must hold 15+len(h) samples; len(h) ≥ n.
-func upBlock(out []int16, stride int, x []float32, h []float32, n, cnt int) {
-	_ = out[(cnt-1)*stride]
-	_ = x[15+n-1]
+// upBlock stores at out[(16j+i)·stride], for j < nblk and i < cnt, the
+// output of the branch with coefficients h[:n] over the window starting at
+// x[16j+i], computed 16 at a time.
+func upBlock(out []int16, stride int, x []float32, h []float32, n, cnt, nblk int) {
+	_ = out[(16*(nblk-1)+cnt-1)*stride]
+	_ = x[16*(nblk-1)+15+n-1]
 	_ = h[n-1]
-	up16AVX2(unsafe.SliceData(out), stride, unsafe.SliceData(x), unsafe.SliceData(h), n, cnt)
+	up16AVX2(unsafe.SliceData(out), stride, unsafe.SliceData(x), unsafe.SliceData(h), n, cnt, nblk)
 }
 
-// dec16AVX2 computes 16 consecutive outputs of an integer decimator from
-// the residues of its input (x, x+xstride, …, one per segment) and stores
-// the first cnt of them at out.
+// dec16AVX2 computes nblk blocks of 16 consecutive outputs of an integer
+// decimator from the residues of its input (x, x+xstride, …, one per
+// segment) and stores the first cnt of each block at out.
 //
 //go:noescape
-func dec16AVX2(out *int16, cnt int, x *float32, xstride int, segs *seg, nseg int, h *float32)
+func dec16AVX2(out *int16, cnt int, x *float32, xstride int, segs *seg, nseg int, h *float32, nblk int)
 
-// decBlock stores at out[:cnt] the outputs of the decimator whose residues
-// start at x[0], x[stride], …, computed 16 at a time.
-func decBlock(out []int16, cnt int, x []float32, stride int, segs []seg, h []float32) {
-	_ = out[cnt-1]
-	last := segs[len(segs)-1]
-	_ = x[(len(segs)-1)*stride+int(last.off)+int(last.n)+15]
-	_ = h[len(h)-1]
-	dec16AVX2(unsafe.SliceData(out), cnt, unsafe.SliceData(x), 4*stride, unsafe.SliceData(segs), len(segs), unsafe.SliceData(h))
+// decBlock stores at out[16j+i], for j < nblk and i < cnt, the outputs of
+// the decimator whose residues start at x[0], x[stride], …, computed 16 at
+// a time.
+func decBlock(out []int16, cnt, nblk int, x []float32, stride int, segs []seg, h []float32) {
+	_ = out[16*(nblk-1)+cnt-1]
+	for k, s := range segs {
+		if s.n > 0 {
+			_ = x[k*stride+16*(nblk-1)+int(s.off)+int(s.n)+14]
+			_ = h[s.start+s.n-1]
+		}
+	}
+	dec16AVX2(unsafe.SliceData(out), cnt, unsafe.SliceData(x), 4*stride, unsafe.SliceData(segs), len(segs), unsafe.SliceData(h), nblk)
+}
+
+//go:noescape
+func cvtAVX2(dst *float32, src *int16, n int)
+
+//go:noescape
+func split2AVX2(even, odd *float32, src *float32, n int)
+
+// toFloat converts src to dst[:len(src)].
+func toFloat(dst []float32, src []int16) {
+	if !useAVX2 || len(src) == 0 {
+		toFloatGo(dst, src)
+		return
+	}
+	_ = dst[len(src)-1]
+	cvtAVX2(unsafe.SliceData(dst), unsafe.SliceData(src), len(src))
+}
+
+// split2 copies src[2i] to even[i] and src[2i+1] to odd[i] for i < n.
+func split2(even, odd, src []float32, n int) {
+	if !useAVX2 || n == 0 {
+		split2Go(even, odd, src, n)
+		return
+	}
+	_, _, _ = even[n-1], odd[n-1], src[2*n-1]
+	split2AVX2(unsafe.SliceData(even), unsafe.SliceData(odd), unsafe.SliceData(src), n)
 }

@@ -215,61 +215,86 @@ adone:
 	MOVQ R11, newPh+80(FP)
 	RET
 
-// func up16AVX2(out *int16, stride int, x *float32, h *float32, n int, cnt int)
+// func up16AVX2(out *int16, stride int, x *float32, h *float32, n int, cnt int, nblk int)
 //
-// For i < 16, lane i computes y_i = Σ_{t<n} h[t]·x[i+t] (even taps in one
-// FMA chain, odd taps in another, then their sum: the same arithmetic in
-// every lane) and the first cnt lanes are stored as out[i·stride], rounded
+// For each of nblk blocks (x and out moving on by 16 windows and 16·stride
+// outputs from one block to the next): for i < 16, lane i computes y_i = Σ_{t<n} h[t]·x[i+t] (taps 4j, 4j+1,
+// 4j+2, 4j+3 in four FMA chains, the last n mod 4 taps in the first, then
+// the chains' sum: the same arithmetic in every lane) and the first cnt lanes are stored as out[i·stride], rounded
 // and saturated to 16 bits.
-TEXT ·up16AVX2(SB), NOSPLIT, $64-48
-	MOVQ x+16(FP), SI
+TEXT ·up16AVX2(SB), NOSPLIT, $64-56
+	MOVQ x+16(FP), R9
+	MOVQ out+0(FP), R10
+	MOVQ nblk+48(FP), R11
+
+ublock:
+	TESTQ R11, R11
+	JEQ   uret
+	MOVQ R9, SI
 	MOVQ h+24(FP), BX
 	MOVQ n+32(FP), CX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
 
-upair:
-	CMPQ CX, $2
-	JL   uone
-	VBROADCASTSS 0(BX), Y4
-	VBROADCASTSS 4(BX), Y5
-	VFMADD231PS 0(SI), Y4, Y0
-	VFMADD231PS 32(SI), Y4, Y1
-	VFMADD231PS 4(SI), Y5, Y2
-	VFMADD231PS 36(SI), Y5, Y3
-	ADDQ $8, BX
-	ADDQ $8, SI
-	SUBQ $2, CX
-	JMP  upair
+u4:
+	CMPQ CX, $4
+	JL   u1
+	VBROADCASTSS 0(BX), Y8
+	VBROADCASTSS 4(BX), Y9
+	VBROADCASTSS 8(BX), Y10
+	VBROADCASTSS 12(BX), Y11
+	VFMADD231PS 0(SI), Y8, Y0
+	VFMADD231PS 32(SI), Y8, Y1
+	VFMADD231PS 4(SI), Y9, Y2
+	VFMADD231PS 36(SI), Y9, Y3
+	VFMADD231PS 8(SI), Y10, Y4
+	VFMADD231PS 40(SI), Y10, Y5
+	VFMADD231PS 12(SI), Y11, Y6
+	VFMADD231PS 44(SI), Y11, Y7
+	ADDQ $16, BX
+	ADDQ $16, SI
+	SUBQ $4, CX
+	JMP  u4
 
-uone:
+u1:
 	TESTQ CX, CX
 	JEQ   usum
-	VBROADCASTSS 0(BX), Y4
-	VFMADD231PS 0(SI), Y4, Y0
-	VFMADD231PS 32(SI), Y4, Y1
+	VBROADCASTSS 0(BX), Y8
+	VFMADD231PS 0(SI), Y8, Y0
+	VFMADD231PS 32(SI), Y8, Y1
+	ADDQ $4, BX
+	ADDQ $4, SI
+	DECQ CX
+	JMP  u1
 
 usum:
 	VADDPS Y2, Y0, Y0
+	VADDPS Y6, Y4, Y4
+	VADDPS Y4, Y0, Y0
 	VADDPS Y3, Y1, Y1
+	VADDPS Y7, Y5, Y5
+	VADDPS Y5, Y1, Y1
 	MOVL $0x46fffe00, AX       // 32767.0
-	VMOVD AX, X6
-	VBROADCASTSS X6, Y6
+	VMOVD AX, X12
+	VBROADCASTSS X12, Y12
 	MOVL $0xc7000000, AX       // -32768.0
-	VMOVD AX, X7
-	VBROADCASTSS X7, Y7
-	VMINPS Y6, Y0, Y0
-	VMINPS Y6, Y1, Y1
-	VMAXPS Y7, Y0, Y0
-	VMAXPS Y7, Y1, Y1
+	VMOVD AX, X13
+	VBROADCASTSS X13, Y13
+	VMINPS Y12, Y0, Y0
+	VMINPS Y12, Y1, Y1
+	VMAXPS Y13, Y0, Y0
+	VMAXPS Y13, Y1, Y1
 	VCVTPS2DQ Y0, Y0
 	VCVTPS2DQ Y1, Y1
 	VMOVDQU Y0, 0(SP)
 	VMOVDQU Y1, 32(SP)
-	VZEROUPPER
-	MOVQ out+0(FP), DI
+	MOVQ R10, DI
 	MOVQ stride+8(FP), DX
 	SHLQ $1, DX
 	MOVQ cnt+40(FP), CX
@@ -277,24 +302,36 @@ usum:
 
 ustore:
 	CMPQ R8, CX
-	JGE  uret
+	JGE  unext
 	MOVL (SP)(R8*4), AX
 	MOVW AX, (DI)
 	ADDQ DX, DI
 	INCQ R8
 	JMP  ustore
 
+unext:
+	ADDQ $64, R9               // 16 windows on
+	SHLQ $4, DX
+	ADDQ DX, R10               // 16 outputs of the branch on
+	DECQ R11
+	JMP  ublock
+
 uret:
+	VZEROUPPER
 	RET
 
-// func dec16AVX2(out *int16, cnt int, x *float32, xstride int, segs *seg, nseg int, h *float32)
+// func dec16AVX2(out *int16, cnt int, x *float32, xstride int, segs *seg, nseg int, h *float32, nblk int)
 //
-// For i < 16, lane i computes y_i = Σ_k Σ_{s<n_k} h_k[s]·x_k[off_k+i+s],
-// x_k = x + k·xstride bytes, h_k = h + start_k (even taps of each segment
-// in one FMA chain, odd taps in another, then their sum: the same
-// arithmetic in every lane); the first cnt lanes are stored at out,
+// For each of nblk blocks (x and out moving on by 16 from one block to the
+// next): for i < 16, lane i computes y_i = Σ_k Σ_{s<n_k} h_k[s]·x_k[off_k+i+s],
+// x_k = x + k·xstride bytes, h_k = h + start_k (taps in four FMA chains as
+// in up16AVX2, segment after segment: the same arithmetic in every lane); the first cnt lanes are stored at out,
 // rounded and saturated to 16 bits.
-TEXT ·dec16AVX2(SB), NOSPLIT, $64-56
+TEXT ·dec16AVX2(SB), NOSPLIT, $64-64
+
+dblock:
+	CMPQ nblk+56(FP), $0
+	JEQ  dret
 	MOVQ x+16(FP), R9
 	MOVQ xstride+24(FP), R10
 	MOVQ segs+32(FP), R11
@@ -304,6 +341,10 @@ TEXT ·dec16AVX2(SB), NOSPLIT, $64-56
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
 
 dseg:
 	TESTQ R12, R12
@@ -314,26 +355,36 @@ dseg:
 	MOVLQSX 8(R11), SI
 	LEAQ (R9)(SI*4), SI        // first sample of lane 0
 
-dpair:
-	CMPQ CX, $2
-	JL   done
-	VBROADCASTSS 0(BX), Y4
-	VBROADCASTSS 4(BX), Y5
-	VFMADD231PS 0(SI), Y4, Y0
-	VFMADD231PS 32(SI), Y4, Y1
-	VFMADD231PS 4(SI), Y5, Y2
-	VFMADD231PS 36(SI), Y5, Y3
-	ADDQ $8, BX
-	ADDQ $8, SI
-	SUBQ $2, CX
-	JMP  dpair
+d4:
+	CMPQ CX, $4
+	JL   d1
+	VBROADCASTSS 0(BX), Y8
+	VBROADCASTSS 4(BX), Y9
+	VBROADCASTSS 8(BX), Y10
+	VBROADCASTSS 12(BX), Y11
+	VFMADD231PS 0(SI), Y8, Y0
+	VFMADD231PS 32(SI), Y8, Y1
+	VFMADD231PS 4(SI), Y9, Y2
+	VFMADD231PS 36(SI), Y9, Y3
+	VFMADD231PS 8(SI), Y10, Y4
+	VFMADD231PS 40(SI), Y10, Y5
+	VFMADD231PS 12(SI), Y11, Y6
+	VFMADD231PS 44(SI), Y11, Y7
+	ADDQ $16, BX
+	ADDQ $16, SI
+	SUBQ $4, CX
+	JMP  d4
 
-done:
+d1:
 	TESTQ CX, CX
 	JEQ   dnext
-	VBROADCASTSS 0(BX), Y4
-	VFMADD231PS 0(SI), Y4, Y0
-	VFMADD231PS 32(SI), Y4, Y1
+	VBROADCASTSS 0(BX), Y8
+	VFMADD231PS 0(SI), Y8, Y0
+	VFMADD231PS 32(SI), Y8, Y1
+	ADDQ $4, BX
+	ADDQ $4, SI
+	DECQ CX
+	JMP  d1
 
 dnext:
 	ADDQ R10, R9
@@ -343,33 +394,118 @@ dnext:
 
 dsum:
 	VADDPS Y2, Y0, Y0
+	VADDPS Y6, Y4, Y4
+	VADDPS Y4, Y0, Y0
 	VADDPS Y3, Y1, Y1
+	VADDPS Y7, Y5, Y5
+	VADDPS Y5, Y1, Y1
 	MOVL $0x46fffe00, AX       // 32767.0
-	VMOVD AX, X6
-	VBROADCASTSS X6, Y6
+	VMOVD AX, X12
+	VBROADCASTSS X12, Y12
 	MOVL $0xc7000000, AX       // -32768.0
-	VMOVD AX, X7
-	VBROADCASTSS X7, Y7
-	VMINPS Y6, Y0, Y0
-	VMINPS Y6, Y1, Y1
-	VMAXPS Y7, Y0, Y0
-	VMAXPS Y7, Y1, Y1
+	VMOVD AX, X13
+	VBROADCASTSS X13, Y13
+	VMINPS Y12, Y0, Y0
+	VMINPS Y12, Y1, Y1
+	VMAXPS Y13, Y0, Y0
+	VMAXPS Y13, Y1, Y1
 	VCVTPS2DQ Y0, Y0
 	VCVTPS2DQ Y1, Y1
 	VMOVDQU Y0, 0(SP)
 	VMOVDQU Y1, 32(SP)
-	VZEROUPPER
 	MOVQ out+0(FP), DI
 	MOVQ cnt+8(FP), CX
 	XORQ R8, R8
 
 dstore:
 	CMPQ R8, CX
-	JGE  dret
+	JGE  dnextb
 	MOVL (SP)(R8*4), AX
 	MOVW AX, (DI)(R8*2)
 	INCQ R8
 	JMP  dstore
 
+dnextb:
+	ADDQ $64, x+16(FP)         // 16 outputs on in every residue
+	ADDQ $32, out+0(FP)
+	DECQ nblk+56(FP)
+	JMP  dblock
+
 dret:
+	VZEROUPPER
+	RET
+
+// func cvtAVX2(dst *float32, src *int16, n int)
+TEXT ·cvtAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+
+c8:
+	CMPQ CX, $8
+	JL   c1
+	VPMOVSXWD (SI), Y0
+	VCVTDQ2PS Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ $16, SI
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  c8
+
+c1:
+	TESTQ CX, CX
+	JEQ   cdone
+	MOVWLSX (SI), AX
+	VCVTSI2SSL AX, X0, X0
+	VMOVSS X0, (DI)
+	ADDQ $2, SI
+	ADDQ $4, DI
+	DECQ CX
+	JMP  c1
+
+cdone:
+	VZEROUPPER
+	RET
+
+// func split2AVX2(even, odd *float32, src *float32, n int)
+//
+// Copies src[2i] to even[i] and src[2i+1] to odd[i] for i < n.
+TEXT ·split2AVX2(SB), NOSPLIT, $0-32
+	MOVQ even+0(FP), DI
+	MOVQ odd+8(FP), DX
+	MOVQ src+16(FP), SI
+	MOVQ n+24(FP), CX
+
+s8:
+	CMPQ CX, $8
+	JL   s1
+	VMOVUPS 0(SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPERMPD $0xD8, Y2, Y2
+	VPERMPD $0xD8, Y3, Y3
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, (DX)
+	ADDQ $64, SI
+	ADDQ $32, DI
+	ADDQ $32, DX
+	SUBQ $8, CX
+	JMP  s8
+
+s1:
+	TESTQ CX, CX
+	JEQ   sdone2
+	MOVL 0(SI), AX
+	MOVL AX, (DI)
+	MOVL 4(SI), AX
+	MOVL AX, (DX)
+	ADDQ $8, SI
+	ADDQ $4, DI
+	ADDQ $4, DX
+	DECQ CX
+	JMP  s1
+
+sdone2:
+	VZEROUPPER
 	RET

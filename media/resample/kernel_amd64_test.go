@@ -2,7 +2,10 @@
 
 package resample
 
-import "testing"
+import (
+	"slices"
+	"testing"
+)
 
 // TestKernelSSE runs TestKernelsAgree with the SSE kernel when the machine
 // would otherwise use the AVX2 one, so that both assembly kernels are
@@ -52,6 +55,33 @@ func TestBlockKernelsAgree(t *testing.T) {
 					t.Fatalf("%s %v: sample %d: block kernel %d, Go kernel %d", q, pair, i, got[i], want[i])
 				}
 			}
+		}
+	}
+}
+
+// TestConvertSplit checks the AVX2 int16→float32 conversion and 2-way
+// split against their Go versions at every length up to 40.
+func TestConvertSplit(t *testing.T) {
+	if !useAVX2 {
+		t.Skip("no AVX2+FMA")
+	}
+	x := noise(80, 9)
+	f := make([]float32, 80)
+	for i, v := range x {
+		f[i] = float32(v) / 3
+	}
+	for n := range 41 {
+		a, g := make([]float32, 40), make([]float32, 40)
+		toFloat(a, x[:n])
+		toFloatGo(g, x[:n])
+		if !slices.Equal(a, g) {
+			t.Fatalf("toFloat(%d samples) = %v, Go %v", n, a[:n], g[:n])
+		}
+		ae, ao, ge, gOdd := make([]float32, 40), make([]float32, 40), make([]float32, 40), make([]float32, 40)
+		split2(ae, ao, f, n)
+		split2Go(ge, gOdd, f, n)
+		if !slices.Equal(ae, ge) || !slices.Equal(ao, gOdd) {
+			t.Fatalf("split2 of %d pairs differs from Go", n)
 		}
 	}
 }

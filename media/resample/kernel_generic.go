@@ -8,10 +8,16 @@ var kernel = kernelGo
 // blockUp reports whether upBlock is available: not on this architecture.
 func blockUp() bool { return false }
 
-func upBlock(out []int16, stride int, x []float32, h []float32, n, cnt int) {
+func upBlock(out []int16, stride int, x []float32, h []float32, n, cnt, nblk int) {
 	panic("resample: no block kernel")
 }
 
-func decBlock(out []int16, cnt int, x []float32, stride int, segs []seg, h []float32) {
+func decBlock(out []int16, cnt, nblk int, x []float32, stride int, segs []seg, h []float32) {
 	panic("resample: no block kernel")
 }
+
+// toFloat converts src to dst[:len(src)].
+func toFloat(dst []float32, src []int16) { toFloatGo(dst, src) }
+
+// split2 copies src[2i] to even[i] and src[2i+1] to odd[i] for i < n.
+func split2(even, odd, src []float32, n int) { split2Go(even, odd, src, n) }

@@ -260,9 +260,7 @@ func (r *Resampler) Process(out, in []int16) []int16 {
 	for len(in) > 0 {
 		dst := r.buf[r.fill : len(r.buf)-pad]
 		n := min(len(dst), len(in))
-		for i, v := range in[:n] {
-			dst[i] = float32(v)
-		}
+		toFloat(dst, in[:n])
 		in = in[n:]
 		r.fill += n
 		out = r.run(out, -1)
@@ -365,19 +363,14 @@ func (r *Resampler) decimate(dst []int16) (int, int) {
 	if r.pos+b.width > r.fill || len(dst) == 0 {
 		return 0, r.pos
 	}
-	// split buf[pfill:fill] into the residues
-	for k := range m {
-		p := r.poly[k*r.pstride:]
-		first := (r.pfill + m - 1 - k) / m // first i with i·m + k ≥ pfill
-		for i, j := first, first*m+k; j < r.fill; i, j = i+1, j+m {
-			p[i] = r.buf[j]
-		}
-	}
-	r.pfill = r.fill
+	r.split()
 	tot := min(len(dst), (r.fill-b.width-r.pos)/m+1)
 	base := r.pos / m
-	for jb := 0; jb < tot; jb += 16 {
-		decBlock(dst[jb:], min(16, tot-jb), r.poly[base+jb:], r.pstride, b.segs, b.dcoefs)
+	if full := tot / 16; full > 0 {
+		decBlock(dst, 16, full, r.poly[base:], r.pstride, b.segs, b.dcoefs)
+	}
+	if jb := tot &^ 15; jb < tot {
+		decBlock(dst[jb:], tot-jb, 1, r.poly[base+jb:], r.pstride, b.segs, b.dcoefs)
 	}
 	return tot, r.pos + tot*m
 }
@@ -398,7 +391,22 @@ func (r *Resampler) interpolate(dst []int16) (int, int, int32) {
 	g0 := int(r.phase)
 	tot := min(len(dst), windows*l-g0)
 	end := g0 + tot
-	for jb := 0; jb*l < end; jb += 16 {
+	jb := 0
+	if full := end / (16 * l); g0 == 0 && full > 0 {
+		// whole blocks: every lane of every branch
+		for ph := range l {
+			p := &b.tab[ph]
+			if p.nx == 0 {
+				for i := range 16 * full {
+					dst[i*l+ph] = 0
+				}
+				continue
+			}
+			upBlock(dst[ph:], l, r.buf[r.pos+int(p.off):], b.coefs[p.start:p.start+p.n], int(p.nx), 16, full)
+		}
+		jb = 16 * full
+	}
+	for ; jb*l < end; jb += 16 {
 		for ph := range l {
 			p := &b.tab[ph]
 			// lanes i with g0 ≤ (jb+i)·l+ph < end
@@ -414,10 +422,50 @@ func (r *Resampler) interpolate(dst []int16) (int, int, int32) {
 				continue
 			}
 			x := r.buf[r.pos+jb+lo+int(p.off):]
-			upBlock(dst[(jb+lo)*l+ph-g0:], l, x, b.coefs[p.start:p.start+p.n], int(p.nx), hi-lo)
+			upBlock(dst[(jb+lo)*l+ph-g0:], l, x, b.coefs[p.start:p.start+p.n], int(p.nx), hi-lo, 1)
 		}
 	}
 	return tot, r.pos + end/l, int32(end % l)
+}
+
+// split copies buf[pfill:fill] into the residues poly.
+func (r *Resampler) split() {
+	m := r.b.m
+	j := r.pfill
+	if m == 2 {
+		if j%2 == 1 {
+			r.poly[r.pstride+j/2] = r.buf[j]
+			j++
+		}
+		n := (r.fill - j) / 2
+		split2(r.poly[j/2:], r.poly[r.pstride+j/2:], r.buf[j:], n)
+		j += 2 * n
+	}
+	for k := range m {
+		p := r.poly[k*r.pstride:]
+		first := (j + m - 1 - k) / m // first i with i·m + k ≥ j
+		for i, s := first, first*m+k; s < r.fill; i, s = i+1, s+m {
+			p[i] = r.buf[s]
+		}
+	}
+	r.pfill = r.fill
+}
+
+// toFloatGo converts src to dst[:len(src)].
+func toFloatGo(dst []float32, src []int16) {
+	dst = dst[:len(src)]
+	for i, v := range src {
+		dst[i] = float32(v)
+	}
+}
+
+// split2Go copies src[2i] to even[i] and src[2i+1] to odd[i] for i < n.
+func split2Go(even, odd, src []float32, n int) {
+	even, odd, src = even[:n], odd[:n], src[:2*n]
+	for i := range n {
+		even[i] = src[2*i]
+		odd[i] = src[2*i+1]
+	}
 }
 
 // kernelGo is the portable kernel: it writes to out the outputs whose whole
