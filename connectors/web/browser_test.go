@@ -84,7 +84,13 @@ func (b *browser) run(t *testing.T, what string, steps ...chromedp.Action[chrome
 	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
-		t.Fatalf("%s: %v", what, err)
+		b.mu.Lock()
+		errs := strings.Join(b.errors, "\n")
+		b.mu.Unlock()
+		ectx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+		defer cancel()
+		text, _ := chromedp.Run(ectx, chromedp.Evaluate[string](`document.body.innerText`))
+		t.Fatalf("%s: %v\npage errors:\n%s\npage text:\n%s", what, err, errs, text)
 	}
 }
 
@@ -149,8 +155,9 @@ func screenshot(name string) chromedp.Action[chromedp.Void] {
 }
 
 // chatServer serves parole's pages and a web connector over the demo flow
-// behind a runner on a memory store.
-func chatServer(t *testing.T) (*httptest.Server, store.Store) {
+// behind a runner on a memory store, and tockkit (when not nil) under
+// /tockkit/.
+func chatServer(t *testing.T, tockkit http.Handler) (*httptest.Server, store.Store, *Connector) {
 	t.Helper()
 	f, err := flow.Demo()
 	if err != nil {
@@ -169,18 +176,21 @@ func chatServer(t *testing.T) (*httptest.Server, store.Store) {
 	mux.Handle(c.Path(), c)
 	mux.Handle(c.Path()+"/sse", c)
 	mux.Handle("/", http.FileServerFS(web.FS()))
+	if tockkit != nil {
+		mux.Handle("/tockkit/", tockkit)
+	}
 	srv := httptest.NewServer(mux)
 	t.Cleanup(func() {
 		c.Close()
 		srv.Close()
 		st.Close()
 	})
-	return srv, st
+	return srv, st, c
 }
 
 func TestChatPageInChromium(t *testing.T) {
 	b := newBrowser(t)
-	srv, st := chatServer(t)
+	srv, st, _ := chatServer(t, nil)
 
 	b.run(t, "open the page and get the welcome",
 		chromedp.Navigate(srv.URL+"/chat.html"),

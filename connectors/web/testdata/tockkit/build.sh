@@ -25,7 +25,7 @@ cat > entry.jsx <<'JS'
 import { renderChat } from 'tock-react-kit';
 const params = new URLSearchParams(window.location.search);
 const endpoint = params.get('endpoint');
-renderChat(document.getElementById('chat'), endpoint, undefined, {}, {});
+renderChat(document.getElementById('chat'), endpoint, undefined, undefined, {});
 window.tockKitRendered = true;
 JS
 ./node_modules/.bin/esbuild entry.jsx --bundle --minify --format=iife \
