@@ -1,6 +1,9 @@
 package resample
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // params are the filter specification of one quality.
 type params struct {
@@ -68,15 +71,25 @@ type bank struct {
 	width int       // window of input samples one output needs
 	coefs []float32 // all phases, trimmed and padded, back to back (time order)
 	tab   []phase   // one entry per phase
-	// segs and dcoefs are the decimator's filter split by input residue
-	// modulo m (l = 1, m > 1): the coefficients of window index s·m + k
-	// form segment k, trimmed of its zeros.
+	// For the block kernel of a ratio with m > 1 and l ≤ maxBlockL, the
+	// filter split by input residue modulo m. Output t of a cycle of l
+	// outputs uses branch (t·m) mod l with its window starting d[t] =
+	// ⌊t·m/l⌋ samples after the cycle's; segs[t·m+k] holds the
+	// coefficients that weigh samples ≡ k (mod m) of the cycle, trimmed of
+	// zeros, with off counted in samples of that residue from the cycle's
+	// start.
 	segs   []seg
 	dcoefs []float32
+	d      []int32 // ⌊t·m/l⌋ for t < l
+	tOf    []int32 // t of each branch
 }
 
-// seg is one residue of a decimator's filter: dcoefs[start:start+n] weigh
-// the residue's samples off, off+1, … of the window. Its layout (four int32)
+// maxBlockL bounds l for the residue block kernel: a cycle of l outputs
+// must fit many times in a 20 ms frame for blocks of 16 cycles to fill.
+const maxBlockL = 8
+
+// seg is one residue of a branch's filter: dcoefs[start:start+n] weigh
+// the residue's samples off, off+1, … counted from the cycle's start. Its layout (four int32)
 // is known to the assembly kernel.
 type seg struct {
 	start, n, off int32
@@ -127,6 +140,7 @@ func design(l, m, inRate, outRate int, p params) *bank {
 	b := &bank{l: l, m: m, delay: d, width: k}
 	b.tab = make([]phase, l)
 	q := make([]float64, k)
+	var branches [][]float64 // untrimmed, for splitResidues
 	for ph := range l {
 		// y = Σ_j h[ph + j·l]·x[q−j]; in time order over the window
 		// x[q−k+1 … q] the coefficient at window index w is h[ph+(k−1−w)·l].
@@ -162,9 +176,7 @@ func design(l, m, inRate, outRate int, p params) *bank {
 			adv:   int32((ph + m) / l),
 			nx:    int32(min(n, hiw-lo)),
 		}
-		if l == 1 && m > 1 && k >= m {
-			b.splitResidues(q)
-		}
+		branches = append(branches, slices.Clone(q))
 		for w := lo; w < lo+n; w++ {
 			v := 0.0
 			if w < hiw {
@@ -173,27 +185,41 @@ func design(l, m, inRate, outRate int, p params) *bank {
 			b.coefs = append(b.coefs, float32(v))
 		}
 	}
+	if m > 1 && l <= maxBlockL && k >= m {
+		b.splitResidues(branches)
+	}
 	return b
 }
 
-// splitResidues fills segs and dcoefs from the window coefficients q of a
-// decimator.
-func (b *bank) splitResidues(q []float64) {
-	for k := range b.m {
-		var h []float64
-		for w := k; w < len(q); w += b.m {
-			h = append(h, q[w])
-		}
-		lo, hi := 0, len(h)
-		for lo < hi && math.Abs(h[lo]) < 1e-9 {
-			lo++
-		}
-		for hi > lo && math.Abs(h[hi-1]) < 1e-9 {
-			hi--
-		}
-		b.segs = append(b.segs, seg{start: int32(len(b.dcoefs)), n: int32(hi - lo), off: int32(lo)})
-		for _, v := range h[lo:hi] {
-			b.dcoefs = append(b.dcoefs, float32(v))
+// splitResidues fills segs, dcoefs, d and tOf from the untrimmed window
+// coefficients of every branch.
+func (b *bank) splitResidues(branches [][]float64) {
+	l, m := b.l, b.m
+	b.tOf = make([]int32, l)
+	for t := range l {
+		d := t * m / l
+		b.d = append(b.d, int32(d))
+		ph := t * m % l
+		b.tOf[ph] = int32(t)
+		q := branches[ph]
+		for k := range m {
+			// window index w weighs cycle sample d+w, residue (d+w) mod m
+			w0 := ((k-d)%m + m) % m
+			var h []float64
+			for w := w0; w < len(q); w += m {
+				h = append(h, q[w])
+			}
+			lo, hi := 0, len(h)
+			for lo < hi && math.Abs(h[lo]) < 1e-9 {
+				lo++
+			}
+			for hi > lo && math.Abs(h[hi-1]) < 1e-9 {
+				hi--
+			}
+			b.segs = append(b.segs, seg{start: int32(len(b.dcoefs)), n: int32(hi - lo), off: int32((d+w0)/m + lo)})
+			for _, v := range h[lo:hi] {
+				b.dcoefs = append(b.dcoefs, float32(v))
+			}
 		}
 	}
 	b.dcoefs = append(b.dcoefs, 0) // never empty

@@ -58,25 +58,25 @@ func upBlock(out []int16, stride int, x []float32, h []float32, n, cnt, nblk int
 	up16AVX2(unsafe.SliceData(out), stride, unsafe.SliceData(x), unsafe.SliceData(h), n, cnt, nblk)
 }
 
-// dec16AVX2 computes nblk blocks of 16 consecutive outputs of an integer
-// decimator from the residues of its input (x, x+xstride, …, one per
-// segment) and stores the first cnt of each block at out.
+// poly16AVX2 computes nblk blocks of 16 outputs, one per cycle of
+// consecutive cycles, from the residues of the input (x, x+xstride, …, one
+// per segment) and stores the first cnt of each block at out[i·stride].
 //
 //go:noescape
-func dec16AVX2(out *int16, cnt int, x *float32, xstride int, segs *seg, nseg int, h *float32, nblk int)
+func poly16AVX2(out *int16, stride int, cnt int, x *float32, xstride int, segs *seg, nseg int, h *float32, nblk int)
 
-// decBlock stores at out[16j+i], for j < nblk and i < cnt, the outputs of
-// the decimator whose residues start at x[0], x[stride], …, computed 16 at
-// a time.
-func decBlock(out []int16, cnt, nblk int, x []float32, stride int, segs []seg, h []float32) {
-	_ = out[16*(nblk-1)+cnt-1]
+// polyBlock stores at out[(16j+i)·stride], for j < nblk and i < cnt, the
+// output of the residue segments segs for the cycle 16j+i, whose residues
+// start at x[0], x[xstride], …, computed 16 at a time.
+func polyBlock(out []int16, stride, cnt, nblk int, x []float32, xstride int, segs []seg, h []float32) {
+	_ = out[(16*(nblk-1)+cnt-1)*stride]
 	for k, s := range segs {
 		if s.n > 0 {
-			_ = x[k*stride+16*(nblk-1)+int(s.off)+int(s.n)+14]
+			_ = x[k*xstride+16*(nblk-1)+int(s.off)+int(s.n)+14]
 			_ = h[s.start+s.n-1]
 		}
 	}
-	dec16AVX2(unsafe.SliceData(out), cnt, unsafe.SliceData(x), 4*stride, unsafe.SliceData(segs), len(segs), unsafe.SliceData(h), nblk)
+	poly16AVX2(unsafe.SliceData(out), stride, cnt, unsafe.SliceData(x), 4*xstride, unsafe.SliceData(segs), len(segs), unsafe.SliceData(h), nblk)
 }
 
 //go:noescape
@@ -103,4 +103,20 @@ func split2(even, odd, src []float32, n int) {
 	}
 	_, _, _ = even[n-1], odd[n-1], src[2*n-1]
 	split2AVX2(unsafe.SliceData(even), unsafe.SliceData(odd), unsafe.SliceData(src), n)
+}
+
+//go:noescape
+func splitNAsm(dst *float32, stride int, src *float32, n, m int)
+
+// splitN copies src[i·m+k] to dst[k·stride+i] for k < m, i < n.
+func splitN(dst []float32, stride int, src []float32, n, m int) {
+	if n == 0 {
+		return
+	}
+	_ = src[n*m-1]
+	_ = dst[(m-1)*stride+n-1]
+	if stride < n {
+		panic("resample: splitN stride")
+	}
+	splitNAsm(unsafe.SliceData(dst), stride, unsafe.SliceData(src), n, m)
 }

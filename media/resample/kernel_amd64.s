@@ -320,23 +320,23 @@ uret:
 	VZEROUPPER
 	RET
 
-// func dec16AVX2(out *int16, cnt int, x *float32, xstride int, segs *seg, nseg int, h *float32, nblk int)
+// func poly16AVX2(out *int16, stride int, cnt int, x *float32, xstride int, segs *seg, nseg int, h *float32, nblk int)
 //
-// For each of nblk blocks (x and out moving on by 16 from one block to the
-// next): for i < 16, lane i computes y_i = Σ_k Σ_{s<n_k} h_k[s]·x_k[off_k+i+s],
+// For each of nblk blocks (x moving on by 16 samples and out by 16·stride
+// from one block to the next): for i < 16, lane i computes y_i = Σ_k Σ_{s<n_k} h_k[s]·x_k[off_k+i+s],
 // x_k = x + k·xstride bytes, h_k = h + start_k (taps in four FMA chains as
-// in up16AVX2, segment after segment: the same arithmetic in every lane); the first cnt lanes are stored at out,
+// in up16AVX2, segment after segment: the same arithmetic in every lane); the first cnt lanes are stored at out[i·stride],
 // rounded and saturated to 16 bits.
-TEXT ·dec16AVX2(SB), NOSPLIT, $64-64
+TEXT ·poly16AVX2(SB), NOSPLIT, $64-72
 
 dblock:
-	CMPQ nblk+56(FP), $0
+	CMPQ nblk+64(FP), $0
 	JEQ  dret
-	MOVQ x+16(FP), R9
-	MOVQ xstride+24(FP), R10
-	MOVQ segs+32(FP), R11
-	MOVQ nseg+40(FP), R12
-	MOVQ h+48(FP), R13
+	MOVQ x+24(FP), R9
+	MOVQ xstride+32(FP), R10
+	MOVQ segs+40(FP), R11
+	MOVQ nseg+48(FP), R12
+	MOVQ h+56(FP), R13
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -414,21 +414,25 @@ dsum:
 	VMOVDQU Y0, 0(SP)
 	VMOVDQU Y1, 32(SP)
 	MOVQ out+0(FP), DI
-	MOVQ cnt+8(FP), CX
+	MOVQ stride+8(FP), DX
+	SHLQ $1, DX
+	MOVQ cnt+16(FP), CX
 	XORQ R8, R8
 
 dstore:
 	CMPQ R8, CX
 	JGE  dnextb
 	MOVL (SP)(R8*4), AX
-	MOVW AX, (DI)(R8*2)
+	MOVW AX, (DI)
+	ADDQ DX, DI
 	INCQ R8
 	JMP  dstore
 
 dnextb:
-	ADDQ $64, x+16(FP)         // 16 outputs on in every residue
-	ADDQ $32, out+0(FP)
-	DECQ nblk+56(FP)
+	ADDQ $64, x+24(FP)         // 16 cycles on in every residue
+	SHLQ $4, DX
+	ADDQ DX, out+0(FP)
+	DECQ nblk+64(FP)
 	JMP  dblock
 
 dret:
@@ -508,4 +512,38 @@ s1:
 
 sdone2:
 	VZEROUPPER
+	RET
+
+// func splitNAsm(dst *float32, stride int, src *float32, n, m int)
+//
+// Copies src[i·m+k] to dst[k·stride+i] for k < m, i < n (n ≥ 1).
+TEXT ·splitNAsm(SB), NOSPLIT, $0-40
+	MOVQ m+32(FP), R8
+	LEAQ 0(R8*4), R9           // bytes from one sample of a residue to the next
+	MOVQ stride+8(FP), R10
+	SHLQ $2, R10               // bytes from one residue to the next in dst
+	MOVQ dst+0(FP), R11
+	MOVQ src+16(FP), R12
+	XORQ R13, R13              // k
+
+nres:
+	CMPQ R13, R8
+	JGE  ndone
+	MOVQ R11, DI
+	MOVQ R12, SI
+	MOVQ n+24(FP), CX
+
+ncopy:
+	MOVL (SI), AX
+	MOVL AX, (DI)
+	ADDQ R9, SI
+	ADDQ $4, DI
+	DECQ CX
+	JNZ  ncopy
+	ADDQ R10, R11
+	ADDQ $4, R12
+	INCQ R13
+	JMP  nres
+
+ndone:
 	RET

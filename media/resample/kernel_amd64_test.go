@@ -28,7 +28,7 @@ func TestBlockKernelsAgree(t *testing.T) {
 		t.Skip("no AVX2+FMA")
 	}
 	for _, q := range []Quality{Low, Medium, High} {
-		for _, pair := range [][2]int{{8000, 16000}, {8000, 48000}, {16000, 48000}, {8000, 24000}, {16000, 16000}, {16000, 8000}, {48000, 16000}, {48000, 8000}, {32000, 8000}} {
+		for _, pair := range [][2]int{{8000, 16000}, {8000, 48000}, {16000, 48000}, {8000, 24000}, {16000, 16000}, {16000, 8000}, {48000, 16000}, {48000, 8000}, {32000, 8000}, {24000, 16000}, {16000, 24000}, {48000, 32000}, {16000, 12000}, {11025, 8000}} {
 			r, _ := New(pair[0], pair[1], q)
 			b := r.b
 			x := noise(chunk, uint64(pair[1]))
@@ -59,8 +59,9 @@ func TestBlockKernelsAgree(t *testing.T) {
 	}
 }
 
-// TestConvertSplit checks the AVX2 int16→float32 conversion and 2-way
-// split against their Go versions at every length up to 40.
+// TestConvertSplit checks the AVX2 int16→float32 conversion, the 2-way
+// split and the assembly m-way split against their Go versions at every
+// length up to 40.
 func TestConvertSplit(t *testing.T) {
 	if !useAVX2 {
 		t.Skip("no AVX2+FMA")
@@ -76,6 +77,14 @@ func TestConvertSplit(t *testing.T) {
 		toFloatGo(g, x[:n])
 		if !slices.Equal(a, g) {
 			t.Fatalf("toFloat(%d samples) = %v, Go %v", n, a[:n], g[:n])
+		}
+		for m := 1; m <= 5 && n*m <= len(f); m++ {
+			a, g := make([]float32, 5*41), make([]float32, 5*41)
+			splitN(a, 41, f, n, m)
+			splitNGo(g, 41, f, n, m)
+			if !slices.Equal(a, g) {
+				t.Fatalf("splitN of %d groups of %d differs from Go", n, m)
+			}
 		}
 		ae, ao, ge, gOdd := make([]float32, 40), make([]float32, 40), make([]float32, 40), make([]float32, 40)
 		split2(ae, ao, f, n)

@@ -316,7 +316,7 @@ func (r *Resampler) run(out []int16, limit int) []int16 {
 		case b.m == 1 && blockUp():
 			n, pos, ph = r.interpolate(out[len(out) : len(out)+room])
 		case b.segs != nil && blockUp():
-			n, pos = r.decimate(out[len(out) : len(out)+room])
+			n, pos, ph = r.residues(out[len(out) : len(out)+room])
 		default:
 			n, pos, ph = kernel(out[len(out):len(out)+room], r.buf, r.pos, r.fill, b.width, r.phase, b.tab, b.coefs)
 		}
@@ -334,6 +334,10 @@ func (r *Resampler) run(out []int16, limit int) []int16 {
 		out = slices.Grow(out, max(64, (r.fill-r.pos)*b.l/b.m+2))
 	}
 	shift := min(r.pos, r.fill)
+	if r.poly != nil {
+		// keep whole cycles, in whole residues
+		shift = min(r.pos-int(b.d[b.tOf[r.phase]]), r.fill) / b.m * b.m
+	}
 	copy(r.buf, r.buf[shift:r.fill])
 	r.fill -= shift
 	r.pos -= shift
@@ -351,28 +355,54 @@ func (r *Resampler) run(out []int16, limit int) []int16 {
 	return out
 }
 
-// decimate is the kernel of an integer decimator (l = 1) with the block
-// kernel: the window of output j starts at pos + j·m, so in each residue
-// of the input modulo m the windows of consecutive outputs are
-// consecutive, and one call computes 16 outputs, one vector lane each. A
-// lane computes the same arithmetic whatever its position in a block. It
-// returns the number of outputs and the next window.
-func (r *Resampler) decimate(dst []int16) (int, int) {
+// residues is the kernel of a ratio with m > 1 and l ≤ maxBlockL with the
+// block kernel. Outputs come in cycles of l; output t of cycle c reads
+// the window at cyc + c·m + d[t], cyc being the start of the first cycle,
+// so in each residue of the input modulo m the windows of output t of
+// consecutive cycles are consecutive, and one call computes output t of 16
+// cycles, one vector lane each. A lane computes the same arithmetic
+// whatever its position in a block, so the output does not depend on how
+// the stream is cut into calls. It returns what kernel returns.
+func (r *Resampler) residues(dst []int16) (int, int, int32) {
 	b := r.b
-	m := b.m
-	if r.pos+b.width > r.fill || len(dst) == 0 {
-		return 0, r.pos
+	l, m := b.l, b.m
+	t0 := int(b.tOf[r.phase])
+	cyc := r.pos - int(b.d[t0])
+	last := r.fill - b.width - cyc // latest window start, from cyc
+	if len(dst) == 0 || last < int(b.d[t0]) {
+		return 0, r.pos, r.phase
 	}
 	r.split()
-	tot := min(len(dst), (r.fill-b.width-r.pos)/m+1)
-	base := r.pos / m
-	if full := tot / 16; full > 0 {
-		decBlock(dst, 16, full, r.poly[base:], r.pstride, b.segs, b.dcoefs)
+	// outputs g = c·l + t with c·m + d[t] ≤ last, from g = t0
+	c := last / m
+	avail := c * l
+	for t := range l {
+		if c*m+int(b.d[t]) <= last {
+			avail++
+		}
 	}
-	if jb := tot &^ 15; jb < tot {
-		decBlock(dst[jb:], tot-jb, 1, r.poly[base+jb:], r.pstride, b.segs, b.dcoefs)
+	tot := min(len(dst), avail-t0)
+	end := t0 + tot
+	base := cyc / m
+	cb := 0
+	if full := end / (16 * l); t0 == 0 && full > 0 {
+		for t := range l {
+			polyBlock(dst[t:], l, 16, full, r.poly[base:], r.pstride, b.segs[t*m:(t+1)*m], b.dcoefs)
+		}
+		cb = 16 * full
 	}
-	return tot, r.pos + tot*m
+	for ; cb*l < end; cb += 16 {
+		for t := range l {
+			// lanes i with t0 ≤ (cb+i)·l+t < end
+			lo := max(0, (t0-t+l-1)/l-cb)
+			hi := min(16, (end-t+l-1)/l-cb)
+			if lo < hi {
+				polyBlock(dst[(cb+lo)*l+t-t0:], l, hi-lo, 1, r.poly[base+cb+lo:], r.pstride, b.segs[t*m:(t+1)*m], b.dcoefs)
+			}
+		}
+	}
+	c, t := end/l, end%l
+	return tot, cyc + c*m + int(b.d[t]), int32(t * m % l)
 }
 
 // interpolate is the kernel of an integer interpolator (m = 1) with the
@@ -432,23 +462,29 @@ func (r *Resampler) interpolate(dst []int16) (int, int, int32) {
 func (r *Resampler) split() {
 	m := r.b.m
 	j := r.pfill
-	if m == 2 {
-		if j%2 == 1 {
-			r.poly[r.pstride+j/2] = r.buf[j]
-			j++
-		}
-		n := (r.fill - j) / 2
-		split2(r.poly[j/2:], r.poly[r.pstride+j/2:], r.buf[j:], n)
-		j += 2 * n
+	for ; j%m != 0 && j < r.fill; j++ { // finish the group pfill is in
+		r.poly[(j%m)*r.pstride+j/m] = r.buf[j]
 	}
-	for k := range m {
-		p := r.poly[k*r.pstride:]
-		first := (j + m - 1 - k) / m // first i with i·m + k ≥ j
-		for i, s := first, first*m+k; s < r.fill; i, s = i+1, s+m {
-			p[i] = r.buf[s]
-		}
+	n := (r.fill - j) / m // whole groups
+	if m == 2 {
+		split2(r.poly[j/2:], r.poly[r.pstride+j/2:], r.buf[j:], n)
+	} else {
+		splitN(r.poly[j/m:], r.pstride, r.buf[j:], n, m)
+	}
+	for j += n * m; j < r.fill; j++ {
+		r.poly[(j%m)*r.pstride+j/m] = r.buf[j]
 	}
 	r.pfill = r.fill
+}
+
+// splitNGo copies src[i·m+k] to dst[k·stride+i] for k < m, i < n.
+func splitNGo(dst []float32, stride int, src []float32, n, m int) {
+	for k := range m {
+		d := dst[k*stride : k*stride+n]
+		for i := range d {
+			d[i] = src[i*m+k]
+		}
+	}
 }
 
 // toFloatGo converts src to dst[:len(src)].
