@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -290,11 +291,17 @@ func TestWebhook(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var got WebhookRequest
-			var gotKey, gotPath, gotType string
+			var (
+				mu                       sync.Mutex
+				got                      WebhookRequest
+				gotKey, gotPath, gotType string
+			)
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
 				gotKey, gotPath, gotType = r.Header.Get("X-Api-Key"), r.URL.Path, r.Header.Get("Content-Type")
-				if err := json.NewDecoder(r.Body).Decode(&got); err != nil {
+				err := json.NewDecoder(r.Body).Decode(&got)
+				mu.Unlock()
+				if err != nil {
 					t.Errorf("webhook body: %v", err)
 				}
 				select {
@@ -321,6 +328,8 @@ func TestWebhook(t *testing.T) {
 			if c.conv.Step != tt.step || r.Text() != tt.text {
 				t.Fatalf("after webhook: step %q text %q, want %q %q", c.conv.Step, r.Text(), tt.step, tt.text)
 			}
+			mu.Lock()
+			defer mu.Unlock()
 			if gotPath != "/lookup" || gotKey != "s3cret" || gotType != "application/json" {
 				t.Fatalf("request path %q key %q content type %q", gotPath, gotKey, gotType)
 			}
