@@ -285,3 +285,13 @@ func encodeJSON(buf *bytes.Buffer, v any) error {
 	buf.Truncate(buf.Len() - 1)
 	return nil
 }
+
+// DecodeResponse reads a connector answer (or stream message data): what
+// a Go client or test of the connector needs.
+func DecodeResponse(r io.Reader) (Response, error) {
+	var resp Response
+	if err := json.NewDecoder(r).Decode(&resp); err != nil {
+		return Response{}, fmt.Errorf("web: decode response: %w", err)
+	}
+	return resp, nil
+}
