@@ -55,7 +55,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"strconv"
 	"sync"
@@ -169,29 +168,28 @@ func New(next tts.Synthesizer, opts Options) (*Cache, error) {
 // Key returns the cache key of req for an engine: the hex SHA-256 of every
 // field that changes the audio.
 func Key(engine string, req tts.Request) string {
-	h := sha256.New()
-	field := func(h hash.Hash, s string) {
-		h.Write([]byte(strconv.Itoa(len(s))))
-		h.Write([]byte{':'})
-		h.Write([]byte(s))
-	}
 	rate := req.Rate
 	if rate == 0 {
 		rate = 1
 	}
-	field(h, engine)
-	field(h, req.Voice)
-	field(h, req.Language)
-	field(h, strconv.Itoa(req.SampleRate))
-	field(h, strconv.FormatFloat(rate, 'g', -1, 64))
+	kind, text := "text", req.Text
 	if req.SSML != "" {
-		field(h, "ssml")
-		field(h, req.SSML)
-	} else {
-		field(h, "text")
-		field(h, req.Text)
+		kind, text = "ssml", req.SSML
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	var small [512]byte
+	b := small[:0]
+	for _, f := range [...]string{engine, req.Voice, req.Language, kind} {
+		b = strconv.AppendInt(b, int64(len(f)), 10)
+		b = append(b, ':')
+		b = append(b, f...)
+	}
+	b = strconv.AppendInt(b, int64(req.SampleRate), 10)
+	b = append(b, ':')
+	b = strconv.AppendFloat(b, rate, 'g', -1, 64)
+	b = append(b, ':')
+	b = append(b, text...)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // Stats returns the counters.

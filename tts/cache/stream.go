@@ -20,6 +20,8 @@ type Stream struct {
 
 	pos, mark int     // samples and marks delivered
 	block     []int16 // caller-owned samples not handed out yet
+	markBlock []tts.Mark
+	markCopy  bool
 	closed    bool
 
 	stopAfter   func() bool // unregisters the ctx hook of a flight stream
@@ -143,7 +145,17 @@ func (s *Stream) Recv() (tts.Chunk, error) {
 	copy(out, fr)
 	s.block = s.block[len(fr):]
 	if len(marks) > 0 {
-		marks = append([]tts.Mark(nil), marks...)
+		if s.e != nil { // copy all the marks left once
+			if !s.markCopy {
+				s.markCopy = true
+				s.markBlock = append([]tts.Mark(nil), s.e.marks[s.mark-len(marks):]...)
+			}
+			m := s.markBlock[:len(marks):len(marks)]
+			s.markBlock = s.markBlock[len(marks):]
+			marks = m
+		} else {
+			marks = append([]tts.Mark(nil), marks...)
+		}
 	}
 	return tts.Chunk{Samples: out, Rate: rate, Marks: marks}, nil
 }
