@@ -15,6 +15,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/parole-voice/parole/dialog"
 	"github.com/parole-voice/parole/dialog/flow"
 	"github.com/parole-voice/parole/dialog/runner"
 	"github.com/parole-voice/parole/dialog/store"
@@ -190,7 +191,7 @@ func chatServer(t *testing.T, tockkit http.Handler) (*httptest.Server, store.Sto
 
 func TestChatPageInChromium(t *testing.T) {
 	b := newBrowser(t)
-	srv, st, _ := chatServer(t, nil)
+	srv, st, c := chatServer(t, nil)
 
 	b.run(t, "open the page and get the welcome",
 		chromedp.Navigate(srv.URL+"/chat.html"),
@@ -208,6 +209,11 @@ func TestChatPageInChromium(t *testing.T) {
 		waitText("#messages", "Can I help you with anything else?"),
 		screenshot("chat-hours"),
 	)
+	// The page has its event stream open, so the reply came twice (POST
+	// answer and stream, one RESPONSE_ID); it must show once.
+	if n := eval[int](t, b, `document.getElementById('messages').innerText.split('We are open Monday').length - 1`); n != 1 {
+		t.Fatalf("opening hours shown %d times", n)
+	}
 	b.run(t, "click a button",
 		clickButton("Yes"),
 		waitJS(`document.getElementById('messages').innerText.split('What would you like?').length === 3`),
@@ -235,6 +241,18 @@ func TestChatPageInChromium(t *testing.T) {
 	if conv.Slots["phone"] != "0612345678" || conv.Slots["confirmed"] != "yes" || conv.Slots["date"] == "" || conv.Locale != "fr" {
 		t.Fatalf("conversation after booking: locale %q slots %v", conv.Locale, conv.Slots)
 	}
+
+	// A proactive message reaches the open page over the stream.
+	if err := c.Push(context.Background(), userID, dialog.Say("Rappel : votre rendez-vous est demain.")); err != nil {
+		t.Fatal(err)
+	}
+	b.run(t, "proactive message", waitText("#messages", "Rappel : votre rendez-vous est demain."))
+	// Saying goodbye ends the conversation: the page says so.
+	b.run(t, "goodbye",
+		say("au revoir"),
+		waitText("#messages", "Merci de votre appel. Au revoir !"),
+		waitText("#messages", "La conversation est terminée."),
+	)
 
 	// A reload shows the history from the store's transcript, without a
 	// second welcome, in the language kept in localStorage.

@@ -495,3 +495,22 @@ func TestMaxUsers(t *testing.T) {
 	}
 	_ = ctx
 }
+
+// TestDemoTransferAndHangup runs the demo flow's operator transfer and
+// goodbye through the connector.
+func TestDemoTransferAndHangup(t *testing.T) {
+	c := newConnector(t, demoRunner(t), Config{})
+	_, resp, _ := post(t, c, `{"query":"I want to talk to an operator","userId":"u1","locale":"en"}`)
+	if got := texts(resp.Responses); !strings.HasSuffix(got, "Please hold, I am transferring you to an operator.") || resp.Metadata[MetaTransfer] != "sip:operator@localhost" {
+		t.Fatalf("transfer: %q %v", got, resp.Metadata)
+	}
+	// The ended conversation starts again on the next message.
+	_, resp, _ = post(t, c, `{"query":"goodbye","userId":"u1"}`)
+	if got := texts(resp.Responses); !strings.Contains(got, "Welcome") {
+		t.Fatalf("after transfer: %q", got)
+	}
+	_, resp, _ = post(t, c, `{"query":"goodbye","userId":"u1"}`)
+	if got := texts(resp.Responses); got != "Thank you for calling. Goodbye!" || resp.Metadata[MetaEnd] != "true" {
+		t.Fatalf("goodbye: %q %v", got, resp.Metadata)
+	}
+}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"net"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -218,5 +219,35 @@ func waitStreams(t *testing.T, c *Connector, id string, n int) {
 			t.Fatalf("%d streams open for %s, want %d", got, id, n)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestShutdownEndsStreams shows the wiring parole serve needs: with Close
+// registered on shutdown, http.Server.Shutdown returns at once although a
+// stream is open.
+func TestShutdownEndsStreams(t *testing.T) {
+	c := newConnector(t, &fakeBot{}, Config{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := &http.Server{Handler: c}
+	hs.RegisterOnShutdown(func() { c.Close() })
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	s := openStream(t, "http://"+ln.Addr().String()+"/io/web/sse?userId=u1")
+	s.next(t, "ping")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if err := <-served; err != http.ErrServerClosed {
+		t.Fatalf("Serve: %v", err)
+	}
+	select {
+	case <-s.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("stream still open after Shutdown")
 	}
 }
