@@ -2,8 +2,8 @@ package web
 
 import (
 	"context"
-	"net"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
