@@ -9,6 +9,7 @@
 //	parole config check FILE
 //	parole flow check FILE...
 //	parole chat [-flow FILE] [-lang TAG] [-voice]
+//	parole say [-lang TAG] [-rate HZ] -o OUT.wav TEXT
 //	parole flow demo
 //	parole version
 package main
@@ -52,6 +53,7 @@ Usage:
   parole flow check FILE...     validate call flows (errors name file:line: key)
   parole flow demo              print the embedded demo call flow
   parole chat [flags]           talk to the call flow in the terminal (parole chat -h)
+  parole say [flags] TEXT       synthesize TEXT or SSML into a WAV file (parole say -h)
   parole version                print the version
 `
 
@@ -70,6 +72,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return flowCommand(args[1:], stdout, stderr)
 	case "chat":
 		return chatCommand(ctx, args[1:], stdin, stdout, stderr)
+	case "say":
+		return sayCommand(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "parole", version)
 		return nil

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/parole-voice/parole/media/wav"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -191,5 +193,37 @@ func TestChatCommand(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("chat output lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+func TestSayCommand(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "hello.wav")
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"say", "-lang", "fr-FR", "-rate", "16000", "-o", out, "Bonjour,", "bienvenue", "chez", "Parole."}, nil, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("say: %v\n%s", err, stderr.String())
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	samples, rate, err := wav.ReadAll(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var energy float64
+	for _, s := range samples {
+		energy += float64(s) * float64(s)
+	}
+	secs := float64(len(samples)) / float64(rate)
+	if rate != 16000 || secs < 1 || secs > 5 || energy/float64(len(samples)) < 1e4 {
+		t.Fatalf("say wrote %.2f s at %d Hz, mean power %.0f: not a spoken sentence", secs, rate, energy/float64(len(samples)))
+	}
+	if !strings.Contains(stdout.String(), "first audio after") {
+		t.Fatalf("say output: %q", stdout.String())
+	}
+	if err := run(context.Background(), []string{"say", "-o", out}, nil, &stdout, &stderr); err != errUsage {
+		t.Fatalf("say without text: %v", err)
 	}
 }
