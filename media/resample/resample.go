@@ -59,24 +59,34 @@
 // Coefficients and history are float32. On amd64 the output loop runs in
 // assembly: with AVX2 and FMA (checked at start-up with golang.org/x/sys/cpu)
 // 256-bit fused multiply-adds, otherwise SSE (the amd64 baseline); elsewhere,
-// or with the purego build tag, in Go. Integer interpolators (8→16, 8→48,
-// 16→48 kHz …) and integer decimators (16→8, 48→16, 48→8 …) use block
-// kernels on AVX2: 16 consecutive outputs at once, one vector lane each,
-// broadcasting each coefficient instead of reducing one dot product per
-// output. A decimator keeps its input split by residue modulo the factor,
-// so that the windows of consecutive outputs are consecutive in each
-// residue and the zero taps of a half-band filter are skipped; the one-tap
-// branch of a half-band interpolator costs one multiply. Every lane does the
-// same arithmetic whatever its place in a block, so the output does not
-// depend on how the stream is cut into calls. Rational ratios (24→16,
-// 44.1→16 kHz …) use one dot product per output.
+// or with the purego build tag, in Go. With AVX2, integer interpolators
+// (8→16, 8→48, 16→48 kHz …), integer decimators (16→8, 48→16 …) and
+// rational ratios with up to 8 branches (24→16, 16→24, 48→32 …) use block
+// kernels: 16 consecutive outputs of one branch at once, one vector lane
+// each, broadcasting each coefficient instead of reducing one dot product
+// per output. When m > 1 the input is also kept split by residue modulo m,
+// so that the windows of consecutive outputs of a branch are consecutive in
+// each residue, and the zero taps of a half-band decimator are skipped; the
+// one-tap branch of a half-band interpolator costs one multiply. Every lane
+// does the same arithmetic whatever its place in a block, so the output
+// does not depend on how the stream is cut into calls. Other ratios
+// (44.1→16 kHz …) use one dot product per output.
 //
-// History for Medium 8→16 kHz, per 20 ms frame: an int32 (Q30) pure-Go
-// kernel took 14 µs (90 dB filter); float32 SSE 3.3 µs; AVX2 block kernels
-// about 0.9–1.3 µs with today's 112 dB filter on this shared 2-core machine,
-// where libsoxr MQ takes 1.1–1.8 µs and speexdsp q5 4–5 µs. Under valgrind
-// the frame is about 12,500 instructions against soxr MQ's 18,700 and
-// speexdsp q5's 56,500 (TestInstructions in benchmarks/resample).
+// Measured by benchmarks/resample (TestCompare, best of 7 interleaved
+// rounds on a shared 2-core AMD EPYC; TestInstructions under valgrind), per
+// 20 ms frame, Medium against libsoxr MQ and speexdsp q5:
+//
+//	pair    parole Medium        soxr MQ              speexdsp q5
+//	8→16    618 ns,  7.5k instr  1106 ns, 18.6k instr 3832 ns, 56.6k instr
+//	16→8    667 ns,  7.8k instr   949 ns, 16.3k instr 4111 ns, 50.2k instr
+//	48→16   2656 ns, 28.4k instr 3298 ns, 53.8k instr 13064 ns, 143k instr
+//	24→16   1413 ns, 17.4k instr 2644 ns, 47.0k instr 5731 ns, 79.2k instr
+//
+// High is slower than soxr HQ (1.5–2.4× the time, though about as many
+// instructions): soxr filters in stages, with FFT convolution for the long
+// ones, parole with one direct polyphase filter. For Medium
+// 8→16 kHz the path went from an int32 (Q30) pure-Go kernel, 14 µs (90 dB
+// filter), to float32 SSE, 3.3 µs, to today's AVX2 block kernels.
 package resample
 
 import (
@@ -207,7 +217,11 @@ func New(inRate, outRate int, q Quality) (*Resampler, error) {
 		bi, _ = banks.LoadOrStore(key, design(l, m, inRate, outRate, spec(q, inRate, outRate)))
 	}
 	b := bi.(*bank)
-	r := &Resampler{in: inRate, out: outRate, q: q, b: b, buf: make([]float32, b.width-1+chunk+pad)}
+	n := b.width - 1 + chunk + pad
+	if b.segs != nil {
+		n += 2 * b.m // the history kept from a whole cycle and residue group
+	}
+	r := &Resampler{in: inRate, out: outRate, q: q, b: b, buf: make([]float32, n)}
 	if b.segs != nil {
 		r.pstride = (len(r.buf)+b.m-1)/b.m + 16 + pad
 		r.poly = make([]float32, b.m*r.pstride)

@@ -52,6 +52,31 @@ func TestStreamingMatchesOneShot(t *testing.T) {
 	}
 }
 
+// TestExtremeRatio runs a ratio at the limits New accepts (384 kHz to
+// 2625 Hz: 7/1024) in uneven pieces: the output has exactly OutputLen
+// samples and equals the one-shot output.
+func TestExtremeRatio(t *testing.T) {
+	r, err := New(384000, 2625, Medium)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := noise(60000, 8)
+	whole := r.Process(nil, x)
+	if want := OutputLen(384000, 2625, len(x)); len(whole) != want {
+		t.Fatalf("%d samples out, want %d", len(whole), want)
+	}
+	r.Reset()
+	var parts []int16
+	for i, rest := 0, x; len(rest) > 0; i++ {
+		n := min(len(rest), 1+i*997%5000)
+		parts = r.Process(parts, rest[:n])
+		rest = rest[n:]
+	}
+	if !slices.Equal(whole, parts) {
+		t.Error("output in pieces differs from the one-shot output")
+	}
+}
+
 // TestFramesExact checks that every 20 ms frame in gives exactly 20 ms out
 // for every pair of the native rates.
 func TestFramesExact(t *testing.T) {
