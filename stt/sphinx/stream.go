@@ -1,0 +1,381 @@
+package sphinx
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/parole-voice/parole/media"
+	"github.com/parole-voice/parole/media/resample"
+	"github.com/parole-voice/parole/stt"
+)
+
+// ErrFrameRate: a frame's sample rate is not the stream's
+// stt.Config.SampleRate.
+var ErrFrameRate = errors.New("sphinx: frame sample rate differs from the stream's")
+
+type mode int
+
+const (
+	modeLM mode = iota
+	modeGrammar
+	modeKWS
+)
+
+// maxGarbageShare is the largest share of an utterance's frames the
+// out-of-grammar loop may take in an accepted result.
+const maxGarbageShare = 0.3
+
+// interimEvery is how often (in 20 ms frames) the partial hypothesis is
+// read while speech goes on.
+const interimEvery = 5
+
+// Stream starts recognizing. It takes a decoder from the pool (loading the
+// model when the pool is empty, or waiting when Config.MaxDecoders are in
+// use) and selects the search the configuration asks for: the grammar with
+// its out-of-grammar path, keyword spotting of the hints, or the language
+// model. The language must be English ("en", "en-US", … or empty).
+func (r *Recognizer) Stream(ctx context.Context, cfg stt.Config) (stt.Stream, error) {
+	return r.stream(ctx, cfg)
+}
+
+func (r *Recognizer) stream(ctx context.Context, cfg stt.Config) (*Stream, error) {
+	if l := strings.ToLower(cfg.Language); l != "" && l != "en" && !strings.HasPrefix(l, "en-") && !strings.HasPrefix(l, "en_") {
+		return nil, fmt.Errorf("%w: language %q (sphinx has an English model only)", stt.ErrUnsupported, cfg.Language)
+	}
+	key, err := r.key(cfg.SampleRate, cfg.EndSilence)
+	if err != nil {
+		return nil, err
+	}
+	s := &Stream{r: r, cfg: cfg, key: key, decRate: key.rate}
+	s.cond = sync.NewCond(&s.qmu)
+	var setup func(d *decoder) error
+	switch {
+	case cfg.Grammar != nil:
+		c, _, err := compileGrammar(cfg.Grammar, r.HasWord, r.cfg.GarbageWeight)
+		if err != nil {
+			return nil, err
+		}
+		s.mode, s.grammar = modeGrammar, c
+		setup = func(d *decoder) error { return d.setJSGF(c.name, c.jsgf) }
+	case len(cfg.Hints) > 0:
+		name, path, err := r.keyfile(cfg.Hints)
+		if err != nil {
+			return nil, err
+		}
+		s.mode = modeKWS
+		setup = func(d *decoder) error { return d.setKWS(name, path) }
+	default:
+		setup = (*decoder).setLM
+	}
+	if cfg.SampleRate != key.rate {
+		rs, err := resample.New(cfg.SampleRate, key.rate, resample.Medium)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", stt.ErrUnsupported, err)
+		}
+		s.rs = rs
+		s.buf = make([]int16, 0, 2*resample.OutputLen(cfg.SampleRate, key.rate, media.SamplesPerFrame(cfg.SampleRate)))
+	}
+	d, err := r.acquire(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if err := errors.Join(setup(d), d.startStream(), d.startUtt()); err != nil {
+		r.release(key, d)
+		return nil, err
+	}
+	s.dec = d
+	if ctx.Done() != nil {
+		s.stop = context.AfterFunc(ctx, func() { s.abort(ctx.Err()) })
+	}
+	return s, nil
+}
+
+// Stream is one recognition session of a [Recognizer]; it implements
+// stt.Stream. Write and CloseSend run the decoder in the caller's
+// goroutine; Recv waits for the results they produce. The stream starts no
+// goroutine.
+type Stream struct {
+	r       *Recognizer
+	cfg     stt.Config
+	key     poolKey
+	decRate int
+	mode    mode
+	grammar *compiled
+	stop    func() bool
+
+	mu       sync.Mutex // audio side: decoder and its state
+	dec      *decoder
+	rs       *resample.Resampler
+	buf      []int16
+	fed      int64 // samples given to the decoder
+	frames   int   // frames written
+	speaking bool
+	ended    bool   // CloseSend, single utterance done, or aborted
+	lastHyp  []byte // last interim text sent
+
+	qmu   sync.Mutex // results side
+	cond  *sync.Cond
+	queue []stt.Result
+	err   error // io.EOF, stt.ErrClosed or the context's error, once the queue drains
+}
+
+var _ stt.Stream = (*Stream)(nil)
+
+// Write feeds one frame at stt.Config.SampleRate. An empty frame is
+// ignored; a frame of another rate gets ErrFrameRate; frames after
+// CloseSend, after the final result of a single-utterance stream, or after
+// Close get stt.ErrClosed. Write allocates nothing in steady state (results
+// aside).
+func (s *Stream) Write(f *media.Frame) error {
+	if f == nil {
+		return fmt.Errorf("sphinx: nil frame")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ended || s.dec == nil {
+		return fmt.Errorf("sphinx: write: %w", stt.ErrClosed)
+	}
+	if len(f.Samples) == 0 {
+		return nil
+	}
+	if f.Rate != s.cfg.SampleRate {
+		return fmt.Errorf("%w: frame at %d Hz, stream at %d Hz", ErrFrameRate, f.Rate, s.cfg.SampleRate)
+	}
+	in := f.Samples
+	if s.rs != nil {
+		s.buf = s.rs.Process(s.buf[:0], in)
+		in = s.buf
+	}
+	if err := s.dec.process(in); err != nil {
+		return s.fail(err)
+	}
+	s.fed += int64(len(in))
+	s.frames++
+	speech := s.dec.inSpeech()
+	switch {
+	case speech && !s.speaking:
+		s.speaking = true
+	case speech && s.cfg.InterimResults && s.frames%interimEvery == 0:
+		s.interim()
+	case !speech && s.speaking:
+		return s.endUtterance(true)
+	}
+	return nil
+}
+
+// interim sends the partial hypothesis when it changed.
+func (s *Stream) interim() {
+	h := s.dec.hypBytes()
+	if len(h) == 0 || bytes.Equal(h, s.lastHyp) {
+		return
+	}
+	if s.mode == modeGrammar && bytes.Contains(h, []byte(garbagePrefix)) {
+		return
+	}
+	s.lastHyp = append(s.lastHyp[:0], h...)
+	s.push(stt.Result{Text: string(h), End: s.time(s.fed)})
+}
+
+func (s *Stream) time(samples int64) time.Duration {
+	return time.Duration(samples) * time.Second / time.Duration(s.decRate)
+}
+
+// endUtterance ends the utterance in progress, queues its final result and,
+// when restart, starts the next one.
+func (s *Stream) endUtterance(restart bool) error {
+	s.speaking = false
+	s.lastHyp = s.lastHyp[:0]
+	if err := s.dec.endUtt(); err != nil {
+		return s.fail(err)
+	}
+	res, ok := s.result()
+	if ok {
+		s.push(res)
+	}
+	if s.cfg.SingleUtterance && ok {
+		s.finish(io.EOF)
+		return nil
+	}
+	if restart {
+		if err := s.dec.startUtt(); err != nil {
+			return s.fail(err)
+		}
+	}
+	return nil
+}
+
+// result reads the final hypothesis of the utterance just ended.
+func (s *Stream) result() (stt.Result, bool) {
+	hyp := string(s.dec.hypBytes())
+	segs := s.dec.words()
+	var res stt.Result
+	res.Final = true
+	garbageFrames, wordFrames := 0, 0
+	first := true
+	innerFill, pendingFill := 0, 0
+	for _, w := range segs {
+		text := baseWord(w.text)
+		if isFiller(text) {
+			if !first {
+				pendingFill += w.ef - w.sf + 1
+			}
+			continue
+		}
+		innerFill += pendingFill
+		pendingFill = 0
+		if strings.HasPrefix(text, garbagePrefix) {
+			garbageFrames += w.ef - w.sf + 1
+			continue
+		}
+		wordFrames += w.ef - w.sf + 1
+		start := time.Duration(w.sf) * 10 * time.Millisecond
+		end := time.Duration(w.ef+1) * 10 * time.Millisecond
+		if first {
+			res.Start = start
+			first = false
+		}
+		res.End = end
+		res.Words = append(res.Words, stt.Word{Text: text, Start: start, End: end, Confidence: w.prob})
+	}
+	if len(segs) == 0 && hyp == "" {
+		return res, false // no speech reached the decoder
+	}
+	texts := make([]string, len(res.Words))
+	for i, w := range res.Words {
+		texts[i] = w.Text
+	}
+	res.Text = strings.Join(texts, " ")
+	// sphinxbase's JSGF compiler joins the phone loop and the phrases
+	// through null transitions, so garbage may come before or after a
+	// phrase (a hesitation, a noise): accepted while it is short.
+	// Fillers (silence, noise) inside the phrase count with the garbage:
+	// speech forced onto a phrase it does not match shows as words
+	// stretched apart by long "noise".
+	bad := garbageFrames + innerFill
+	garbage := bad > 0 && float64(bad) > maxGarbageShare*float64(bad+wordFrames)
+	if res.Text == "" && garbageFrames == 0 {
+		res.Text = hyp
+	}
+	res.Confidence = s.dec.posterior()
+	switch s.mode {
+	case modeGrammar:
+		v, ok := s.grammar.values[res.Text]
+		switch {
+		case garbage || !ok:
+			res.Rejected = true
+		case s.r.cfg.MinConfidence > 0 && res.Confidence < s.r.cfg.MinConfidence:
+			res.Rejected = true
+			res.Value = v
+		default:
+			res.Value = v
+		}
+	default:
+		res.Rejected = res.Text == ""
+	}
+	return res, true
+}
+
+// CloseSend ends the audio: the utterance in progress gets its final
+// result, then Recv returns io.EOF.
+func (s *Stream) CloseSend() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dec == nil {
+		return fmt.Errorf("sphinx: close send: %w", stt.ErrClosed)
+	}
+	if s.ended {
+		return nil
+	}
+	if s.rs != nil {
+		// the resampler's tail: the last Delay() samples of speech
+		s.buf = s.rs.Flush(s.buf[:0])
+		if err := s.dec.process(s.buf); err != nil {
+			return s.fail(err)
+		}
+	}
+	if s.speaking || s.dec.inSpeech() {
+		if err := s.endUtterance(false); err != nil {
+			return err
+		}
+	}
+	s.finish(io.EOF)
+	return nil
+}
+
+// fail ends the stream with err (the audio side's lock held).
+func (s *Stream) fail(err error) error {
+	s.finish(err)
+	return err
+}
+
+// finish ends the audio side with cause for Recv once the queue drains,
+// and returns the decoder to the pool. Callers hold s.mu.
+func (s *Stream) finish(cause error) {
+	s.ended = true
+	if s.dec != nil {
+		s.r.release(s.key, s.dec)
+		s.dec = nil
+	}
+	if s.stop != nil {
+		s.stop()
+	}
+	s.qmu.Lock()
+	if s.err == nil {
+		s.err = cause
+	}
+	s.qmu.Unlock()
+	s.cond.Broadcast()
+}
+
+func (s *Stream) abort(cause error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.qmu.Lock()
+	s.queue = nil
+	if s.err == nil || s.err == io.EOF {
+		s.err = cause
+	}
+	s.qmu.Unlock()
+	s.finish(cause)
+}
+
+func (s *Stream) push(r stt.Result) {
+	s.qmu.Lock()
+	s.queue = append(s.queue, r)
+	s.qmu.Unlock()
+	s.cond.Broadcast()
+}
+
+// Recv returns the next result: interim hypotheses (Final false) when
+// asked for, and one final result per utterance. After the last result it
+// returns io.EOF; after Close, stt.ErrClosed; when the stream's context
+// ends, the context's error.
+func (s *Stream) Recv() (stt.Result, error) {
+	s.qmu.Lock()
+	defer s.qmu.Unlock()
+	for {
+		if len(s.queue) > 0 {
+			r := s.queue[0]
+			s.queue[0] = stt.Result{}
+			s.queue = s.queue[1:]
+			return r, nil
+		}
+		if s.err != nil {
+			return stt.Result{}, s.err
+		}
+		s.cond.Wait()
+	}
+}
+
+// Close ends the stream at once and returns its decoder to the pool.
+// Results not yet received are dropped. It is safe to call more than once.
+func (s *Stream) Close() error {
+	s.abort(fmt.Errorf("sphinx: recv: %w", stt.ErrClosed))
+	return nil
+}
