@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	parole serve [-config FILE] [-http ADDR] [-flow FILE] [-log-level LEVEL]
+//	parole serve [-config FILE] [-http ADDR] [-flow FILE] [-store KIND] [-log-level LEVEL]
 //	parole config example
 //	parole config check FILE
 //	parole flow check FILE...

@@ -46,7 +46,7 @@ func TestServeHealthMetricsPagesAndShutdown(t *testing.T) {
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "-http", "127.0.0.1:0", "-log-level", "warn"}, nil, &stdout, &stderr)
+		done <- run(ctx, []string{"serve", "-http", "127.0.0.1:0", "-log-level", "warn", "-store", "memory"}, nil, &stdout, &stderr)
 	}()
 
 	var base string
@@ -79,6 +79,34 @@ func TestServeHealthMetricsPagesAndShutdown(t *testing.T) {
 			t.Errorf("index page: %.200s", body)
 		}
 	})
+
+	get(t, base+"/chat.html", "text/html", func(body []byte) {
+		if !bytes.Contains(body, []byte("chat.js")) {
+			t.Errorf("chat page: %.200s", body)
+		}
+	})
+	// The web chat channel answers with the demo flow (Tock's wire format).
+	resp, err := http.Post(base+"/io/web", "application/json", strings.NewReader(`{"query":"When are you open?","userId":"u1","locale":"en"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var chat struct {
+		Responses []struct {
+			Text string `json:"text"`
+		} `json:"responses"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&chat)
+	resp.Body.Close()
+	var said []string
+	for _, r := range chat.Responses {
+		said = append(said, r.Text)
+	}
+	if err != nil || resp.StatusCode != 200 || !strings.Contains(strings.Join(said, "|"), "Monday to Friday") {
+		t.Fatalf("POST /io/web: %d %v %q", resp.StatusCode, err, said)
+	}
+	if !strings.Contains(stdout.String(), "/chat.html") {
+		t.Errorf("serve does not print the chat page's address: %q", stdout.String())
+	}
 
 	cancel()
 	select {

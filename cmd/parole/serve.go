@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	webchat "github.com/parole-voice/parole/connectors/web"
+	"github.com/parole-voice/parole/dialog/runner"
 	"github.com/parole-voice/parole/internal/config"
 	"github.com/parole-voice/parole/web"
 )
@@ -27,6 +29,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	httpAddr := fs.String("http", "", "HTTP listen address, overrides server.http")
 	flowPath := fs.String("flow", "", "YAML call flow, overrides dialog.flow")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error; overrides log.level")
+	storeKind := fs.String("store", "", "memory, embedded or redis; overrides dialog.store")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -46,6 +49,9 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if *logLevel != "" {
 		cfg.Log.Level = *logLevel
 	}
+	if *storeKind != "" {
+		cfg.Dialog.Store = *storeKind
+	}
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -53,12 +59,30 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	bot, err := loadFlow(cfg.Dialog.Flow, logger)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg.Dialog)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	run := runner.New(bot, st, runner.WithLogger(logger))
 	ln, err := net.Listen("tcp", cfg.Server.HTTP)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Server.HTTP, err)
 	}
-	srv := newServer(cfg, logger)
-	fmt.Fprintf(stdout, "parole %s listening on http://%s\n", version, displayAddr(ln.Addr()))
+	srv, err := newServer(cfg, logger, run)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	base := "http://" + displayAddr(ln.Addr())
+	fmt.Fprintf(stdout, "parole %s listening on %s\n", version, base)
+	if cfg.Connectors.Web.Enabled {
+		fmt.Fprintf(stdout, "chat with the %s flow at %s/chat.html\n", bot.Flow().Name, base)
+	}
 	return srv.serve(ctx, ln)
 }
 
@@ -91,7 +115,7 @@ type server struct {
 	http    *http.Server
 }
 
-func newServer(cfg config.Config, logger *slog.Logger) *server {
+func newServer(cfg config.Config, logger *slog.Logger, run *runner.Runner) (*server, error) {
 	s := &server{cfg: cfg, log: logger, started: time.Now()}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -106,9 +130,21 @@ func newServer(cfg config.Config, logger *slog.Logger) *server {
 	s.http = &http.Server{
 		Handler:           http.MaxBytesHandler(mux, cfg.Server.MaxBodyBytes),
 		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		// No WriteTimeout: the chat's event streams stay open.
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	return s
+	if cfg.Connectors.Web.Enabled {
+		chat, err := webchat.New(run, cfg.Connectors.Web.Config, webchat.WithLogger(logger))
+		if err != nil {
+			return nil, err
+		}
+		// Methods named so the patterns sit beside "GET /" in the mux.
+		for _, pattern := range []string{"POST %s", "OPTIONS %s", "GET %s/sse", "OPTIONS %s/sse"} {
+			mux.Handle(fmt.Sprintf(pattern, chat.Path()), chat)
+		}
+		s.http.RegisterOnShutdown(func() { chat.Close() })
+	}
+	return s, nil
 }
 
 func (s *server) health(w http.ResponseWriter, _ *http.Request) {

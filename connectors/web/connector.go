@@ -145,6 +145,10 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// Validate reports whether c, with its defaults filled in, is usable. The
+// error wraps [ErrConfig].
+func (c Config) Validate() error { return c.withDefaults().validate() }
+
 func (c Config) validate() error {
 	switch {
 	case !strings.HasPrefix(c.Path, "/") || len(c.Path) > 1 && strings.HasSuffix(c.Path, "/"):

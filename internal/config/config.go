@@ -22,6 +22,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/parole-voice/parole/connectors/web"
 	"github.com/parole-voice/parole/internal/yamlx"
 )
 
@@ -36,9 +37,23 @@ var ErrInvalid = errors.New("invalid configuration")
 
 // Config is the whole configuration of `parole serve`.
 type Config struct {
-	Server ServerConfig `yaml:"server"`
-	Log    LogConfig    `yaml:"log"`
-	Dialog DialogConfig `yaml:"dialog"`
+	Server     ServerConfig     `yaml:"server"`
+	Log        LogConfig        `yaml:"log"`
+	Dialog     DialogConfig     `yaml:"dialog"`
+	Connectors ConnectorsConfig `yaml:"connectors"`
+}
+
+// ConnectorsConfig configures the channels that arrive as HTTP requests.
+type ConnectorsConfig struct {
+	Web WebConfig `yaml:"web"`
+}
+
+// WebConfig configures the Tock-compatible web chat channel and its page.
+type WebConfig struct {
+	// Enabled serves the channel (and the chat page's endpoint).
+	Enabled bool `yaml:"enabled"`
+	// The connector's own settings: path, CORS, authentication, limits.
+	web.Config `yaml:",inline"`
 }
 
 // ServerConfig configures the HTTP listener that serves the pages, the
@@ -83,6 +98,12 @@ func Default() Config {
 		Server: ServerConfig{HTTP: ":8080", ShutdownTimeout: 10 * time.Second, MaxBodyBytes: 1 << 20},
 		Log:    LogConfig{Level: "info", Format: "text"},
 		Dialog: DialogConfig{Store: "embedded", StorePath: "parole.db"},
+		Connectors: ConnectorsConfig{Web: WebConfig{Enabled: true, Config: web.Config{
+			Path: web.DefaultPath, AllowedOrigins: []string{}, Rate: web.DefaultRate, Burst: web.DefaultBurst,
+			MaxBodyBytes: web.DefaultMaxBodyBytes, PingInterval: web.DefaultPingInterval,
+			QueueSize: web.DefaultQueueSize, HistorySize: web.DefaultHistorySize,
+			MaxUsers: web.DefaultMaxUsers, IdleTimeout: web.DefaultIdleTimeout, DefaultLocale: "en",
+		}}},
 	}
 }
 
@@ -199,6 +220,11 @@ func (c Config) Validate() error {
 		}
 	default:
 		bad("dialog.store", "want memory, embedded or redis, got %q", c.Dialog.Store)
+	}
+	if c.Connectors.Web.Enabled {
+		if err := c.Connectors.Web.Validate(); err != nil {
+			bad("connectors.web", "%s", strings.TrimPrefix(err.Error(), "web: invalid config: "))
+		}
 	}
 	return errors.Join(errs...)
 }

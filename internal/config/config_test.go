@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -14,14 +15,14 @@ func TestExampleIsDefault(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the printed example must load: %v", err)
 	}
-	if cfg != Default() {
+	if !reflect.DeepEqual(cfg, Default()) {
 		t.Errorf("example.yaml differs from Default():\n got %+v\nwant %+v", cfg, Default())
 	}
 }
 
 func TestEmptyFileGivesDefaults(t *testing.T) {
 	cfg, err := Parse("empty.yaml", nil, noEnv)
-	if err != nil || cfg != Default() {
+	if err != nil || !reflect.DeepEqual(cfg, Default()) {
 		t.Fatalf("Parse(empty) = %+v, %v", cfg, err)
 	}
 }
@@ -100,5 +101,27 @@ func TestValidateStoreNeedsItsSetting(t *testing.T) {
 	cfg.Dialog.Store = "sqlite"
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "dialog.store") {
 		t.Errorf("unknown store: %v", err)
+	}
+}
+
+func TestWebConnectorKeys(t *testing.T) {
+	cfg, err := Parse("c.yaml", []byte("connectors:\n  web:\n    path: /chat\n    rate: 5\n    cors_origins: [\"https://*.example.com\"]\n"), noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := cfg.Connectors.Web
+	if !w.Enabled || w.Path != "/chat" || w.Rate != 5 || w.Burst != 10 || len(w.AllowedOrigins) != 1 {
+		t.Fatalf("web config = %+v", w)
+	}
+	_, err = Parse("c.yaml", []byte("connectors:\n  web:\n    pth: /chat\n"), noEnv)
+	if err == nil || !strings.Contains(err.Error(), "c.yaml:3: connectors.web.pth: unknown key") {
+		t.Fatalf("unknown inline key: %v", err)
+	}
+	_, err = Parse("c.yaml", []byte("connectors:\n  web:\n    path: chat/\n"), noEnv)
+	if err == nil || !strings.Contains(err.Error(), "c.yaml:2: connectors.web: path \"chat/\" must start with /") {
+		t.Fatalf("bad path: %v", err)
+	}
+	if _, err := Parse("c.yaml", []byte("connectors:\n  web:\n    enabled: false\n    path: chat/\n"), noEnv); err != nil {
+		t.Fatalf("a disabled connector's settings are not checked: %v", err)
 	}
 }

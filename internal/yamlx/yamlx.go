@@ -97,12 +97,7 @@ func CheckKnown(n *yaml.Node, t reflect.Type, key string, report func(key string
 	switch {
 	case t.Kind() == reflect.Struct && n.Kind == yaml.MappingNode:
 		fields := map[string]reflect.Type{}
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ","); tag != "" && tag != "-" {
-				fields[tag] = f.Type
-			}
-		}
+		addFields(t, fields)
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i].Value
 			full := join(key, k)
@@ -120,6 +115,21 @@ func CheckKnown(n *yaml.Node, t reflect.Type, key string, report func(key string
 	case t.Kind() == reflect.Slice && n.Kind == yaml.SequenceNode:
 		for i, c := range n.Content {
 			CheckKnown(c, t.Elem(), join(key, fmt.Sprint(i)), report)
+		}
+	}
+}
+
+// addFields records the yaml-tagged fields of struct type t, entering
+// fields tagged ",inline".
+func addFields(t reflect.Type, fields map[string]reflect.Type) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		switch {
+		case opts == "inline" && f.Type.Kind() == reflect.Struct:
+			addFields(f.Type, fields)
+		case tag != "" && tag != "-":
+			fields[tag] = f.Type
 		}
 	}
 }
