@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,6 +74,43 @@ func BenchmarkTurn(b *testing.B) {
 			if len(lat) > 0 {
 				b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
 			}
+		})
+	}
+}
+
+// BenchmarkTurnConcurrent runs demo-flow turns of many conversations at
+// once, as a busy server does: the bbolt store's group commit then shares
+// one commit (and one fsync) among the turns waiting for it. Run it with
+// -cpu 1 for the one-core figure.
+func BenchmarkTurnConcurrent(b *testing.B) {
+	for _, nosync := range []bool{false, true} {
+		name := "bolt-fsync"
+		if nosync {
+			name = "bolt-nosync"
+		}
+		b.Run(name, func(b *testing.B) {
+			s, err := store.OpenBolt(filepath.Join(b.TempDir(), "b.db"), store.Options{NoSync: nosync})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			r := demoRunner(b, s)
+			ctx := context.Background()
+			var next atomic.Int64
+			b.SetParallelism(64)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				conv := fmt.Sprint("c", next.Add(1))
+				i := 0
+				for pb.Next() {
+					if _, err := r.Handle(ctx, Session{ConversationID: conv, Channel: "bench", Locale: "en"}, script[i%len(script)]); err != nil {
+						b.Error(err)
+						return
+					}
+					i++
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "turns/s")
 		})
 	}
 }
