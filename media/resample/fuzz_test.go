@@ -2,6 +2,7 @@ package resample
 
 import (
 	"encoding/binary"
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -11,8 +12,9 @@ import (
 var fuzzRates = []int{8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000}
 
 // FuzzProcess resamples arbitrary samples between rates of fuzzRates at
-// every quality, in one call and in pieces of random sizes: it must not
-// panic, the output must have exactly OutputLen samples, the pieces must
+// every quality, in one call and in pieces of random sizes (New must
+// refuse with ErrRate the pairs whose reduced ratio exceeds MaxFactor, such
+// as 32000→11025 = 441/1280): it must not panic, the output must have exactly OutputLen samples, the pieces must
 // give the same output as the one call, and Flush must add exactly Delay()
 // samples.
 func FuzzProcess(f *testing.F) {
@@ -31,6 +33,12 @@ func FuzzProcess(f *testing.F) {
 			x[i] = int16(binary.LittleEndian.Uint16(data[2*i:]))
 		}
 		r, err := New(in, out, q)
+		if g := gcd(in, out); in/g > MaxFactor || out/g > MaxFactor {
+			if !errors.Is(err, ErrRate) {
+				t.Fatalf("New(%d, %d, %s) = %v, want ErrRate (ratio %d/%d)", in, out, q, err, out/g, in/g)
+			}
+			return
+		}
 		if err != nil {
 			t.Fatalf("New(%d, %d, %s): %v", in, out, q, err)
 		}
