@@ -87,10 +87,10 @@ func (tm *timing) String() string {
 func TestReport(t *testing.T) {
 	reportOn(t)
 	prompts := loadPrompts(t)
-	t.Run("FreeText", func(t *testing.T) { reportFreeText(t, prompts) })
 	t.Run("GrammarPrompts", func(t *testing.T) { reportGrammarPrompts(t, prompts) })
 	t.Run("GrammarDemo", reportGrammarDemo)
 	t.Run("Setup", reportSetup)
+	t.Run("FreeText", func(t *testing.T) { reportFreeText(t, prompts) })
 }
 
 // reportFreeText: word error rate with the full language model.

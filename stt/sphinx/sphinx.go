@@ -51,7 +51,7 @@ func (f FrontEnd) String() string {
 
 // DefaultGarbageWeight is the weight of the out-of-grammar phone loop
 // against 1 for the grammar's phrases.
-const DefaultGarbageWeight = 1e-12
+const DefaultGarbageWeight = 1e-10
 
 // DefaultEndSilence is the pause that ends an utterance when
 // stt.Config.EndSilence is zero.
