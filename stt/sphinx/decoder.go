@@ -184,14 +184,6 @@ func (d *decoder) setJSGF(name, jsgf string) error {
 	})
 }
 
-func (d *decoder) setKWS(name, keyfile string) error {
-	return d.useSearch(name, func(cname *C.char) C.int {
-		cs := C.CString(keyfile)
-		defer C.free(unsafe.Pointer(cs))
-		return C.ps_set_kws(d.ps, cname, cs)
-	})
-}
-
 // setLM selects the decoder's default language-model search.
 func (d *decoder) setLM() error {
 	cname := C.CString("_default")

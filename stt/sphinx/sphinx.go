@@ -3,8 +3,6 @@ package sphinx
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -81,9 +79,6 @@ type Config struct {
 	// MinConfidence rejects grammar results whose posterior probability is
 	// below it (0 disables the check).
 	MinConfidence float64
-	// KeywordThreshold is the detection threshold of keyword spotting used
-	// for hints without a grammar (default 1e-20).
-	KeywordThreshold float64
 	// Args are extra pocketsphinx arguments ("-beam", "1e-60", …).
 	Args []string
 }
@@ -136,9 +131,6 @@ func New(cfg Config) (*Recognizer, error) {
 	}
 	if cfg.GarbageWeight == 0 {
 		cfg.GarbageWeight = DefaultGarbageWeight
-	}
-	if cfg.KeywordThreshold == 0 {
-		cfg.KeywordThreshold = 1e-20
 	}
 	if cfg.FrontEnd != Upsample && cfg.FrontEnd != Native8k {
 		return nil, fmt.Errorf("sphinx: unknown front end %d", cfg.FrontEnd)
@@ -400,54 +392,6 @@ func (r *Recognizer) key(rate int, endSilence time.Duration) (poolKey, error) {
 		k.narrow = true
 	}
 	return k, nil
-}
-
-// keyfile writes the keyword-spotting list for hints and returns its path.
-func (r *Recognizer) keyfile(hints []string) (name, path string, err error) {
-	var b strings.Builder
-	var unknown *UnknownWordsError
-	n := 0
-	for _, h := range hints {
-		words := Normalize(h)
-		var missing []string
-		for _, w := range words {
-			if !r.words[w] {
-				missing = append(missing, w)
-			}
-		}
-		if len(missing) > 0 {
-			if unknown == nil {
-				unknown = &UnknownWordsError{Phrases: map[string][]string{}}
-			}
-			unknown.Phrases[h] = missing
-			continue
-		}
-		if len(words) == 0 {
-			continue
-		}
-		fmt.Fprintf(&b, "%s /%g/\n", strings.Join(words, " "), r.cfg.KeywordThreshold)
-		n++
-	}
-	if n == 0 {
-		if unknown != nil {
-			return "", "", fmt.Errorf("%w: no usable hint: %w", ErrGrammar, unknown)
-		}
-		return "", "", fmt.Errorf("%w: no words in any hint", ErrGrammar)
-	}
-	sum := sha256.Sum256([]byte(b.String()))
-	name = "k" + hex.EncodeToString(sum[:8])
-	path = filepath.Join(r.tmp, name+".kws")
-	if _, err := os.Stat(path); err == nil {
-		return name, path, nil
-	}
-	tmp := path + ".tmp" + strconv.FormatInt(time.Now().UnixNano(), 36)
-	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
-		return "", "", fmt.Errorf("sphinx: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return "", "", fmt.Errorf("sphinx: %w", err)
-	}
-	return name, path, nil
 }
 
 // Close frees the pooled decoders and the recognizer's temporary files.

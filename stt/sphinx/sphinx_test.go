@@ -408,3 +408,16 @@ func TestWriteAllocs(t *testing.T) {
 		t.Errorf("Write allocates %.2f times per frame", allocs)
 	}
 }
+
+func TestHintsUseLanguageModel(t *testing.T) {
+	r := recognizer(t)
+	s, err := r.Stream(context.Background(), stt.Config{SampleRate: 8000, Hints: []string{"appointment", "xyzzyq"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fs := finals(feed(t, s, padded(prompt(t, "all-circuits-busy-now"), 8000, 500*time.Millisecond), 8000))
+	if len(fs) == 0 || fs[0].Value != "" {
+		t.Errorf("got %+v, want free-text results", fs)
+	}
+}

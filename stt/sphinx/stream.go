@@ -24,7 +24,6 @@ type mode int
 const (
 	modeLM mode = iota
 	modeGrammar
-	modeKWS
 )
 
 // maxGarbageShare is the largest share of an utterance's frames the
@@ -38,8 +37,11 @@ const interimEvery = 5
 // Stream starts recognizing. It takes a decoder from the pool (loading the
 // model when the pool is empty, or waiting when Config.MaxDecoders are in
 // use) and selects the search the configuration asks for: the grammar with
-// its out-of-grammar path, keyword spotting of the hints, or the language
-// model. The language must be English ("en", "en-US", … or empty).
+// its out-of-grammar path, or else the full language model. Hints without a
+// grammar do not change the search: pocketsphinx's keyword spotting
+// (ps_set_kws) detected no keyword at all in our espeak-ng and Asterisk
+// tests with this model, so free text with the language model is the better
+// answer. The language must be English ("en", "en-US", … or empty).
 func (r *Recognizer) Stream(ctx context.Context, cfg stt.Config) (stt.Stream, error) {
 	return r.stream(ctx, cfg)
 }
@@ -63,13 +65,6 @@ func (r *Recognizer) stream(ctx context.Context, cfg stt.Config) (*Stream, error
 		}
 		s.mode, s.grammar = modeGrammar, c
 		setup = func(d *decoder) error { return d.setJSGF(c.name, c.jsgf) }
-	case len(cfg.Hints) > 0:
-		name, path, err := r.keyfile(cfg.Hints)
-		if err != nil {
-			return nil, err
-		}
-		s.mode = modeKWS
-		setup = func(d *decoder) error { return d.setKWS(name, path) }
 	default:
 		setup = (*decoder).setLM
 	}
