@@ -1,0 +1,58 @@
+// Package sphinx is parole's embedded offline speech recognizer: CMU
+// pocketsphinx 5prealpha (Debian's libpocketsphinx3, through cgo) with the
+// en-us acoustic model of pocketsphinx-en-us. It implements stt.Recognizer.
+//
+// # Streams and decoders
+//
+// Every stream runs its own pocketsphinx decoder (decoders are not safe for
+// concurrent use). Loading one takes the acoustic model, the 134,000-word
+// dictionary and the language model: about 0.27–0.54 s on the 2-core test
+// machine, so decoders are pooled per front-end setting (Config.PoolSize idle
+// ones kept, Config.MaxDecoders alive at once) and a stream on a pooled
+// decoder with its grammar already loaded opens in about 30–140 µs. Write
+// runs the decoder in the caller's goroutine (no goroutine is started);
+// Recv waits for the results it queues. Endpointing is pocketsphinx's own
+// voice activity detector, with stt.Config.EndSilence as its hangover
+// (-vad_postspeech): one final result per utterance, and one for the
+// utterance in progress at CloseSend. Interim hypotheses are read every 100
+// ms of speech. Word times come from the best path's segmentation.
+//
+// # 8 kHz telephone audio
+//
+// The en-us model is a 16 kHz model. Two ways to feed it 8 kHz audio were
+// measured on the Asterisk prompts (benchmarks/stt): upsampling to 16 kHz
+// with media/resample (Upsample, the default) and an 8 kHz front end
+// (Native8k: -samprate 8000 -nfft 256, filter bank to 3800 Hz). With
+// grammars of 10 prompt sentences, Upsample recognized 96% of in-grammar
+// prompts exactly against 18% for Native8k; Native8k is worse on the
+// espeak-ng phrases too. Upsampled telephone audio has cepstral means far
+// from the model's wideband -cmninit, which made the first utterance of a
+// fresh decoder fail; 8 kHz streams therefore get a telephone -cmninit
+// (feat.params overrides the command line in 5prealpha, so the recognizer
+// writes model directories of its own, of symbolic links and an edited
+// feat.params).
+//
+// # Grammars and rejection
+//
+// With stt.Config.Grammar the decoder searches a JSGF grammar built from the
+// rules' phrases (see Normalize: lower case, punctuation dropped, digits as
+// words); phrases with words missing from the dictionary are left out
+// (CheckGrammar lists them). Beside the phrases the grammar has a loop of
+// the 39 phones, each weighted Config.GarbageWeight (1e-10): speech outside
+// the grammar is absorbed by the loop and comes back Rejected instead of
+// forced onto the nearest phrase. A result is also rejected when garbage
+// and pauses inside the phrase take more than 30% of its frames. The
+// recognized phrase maps back to its rule's Value. The weight was tuned on
+// the Asterisk prompt groups of benchmarks/stt (so those figures are
+// optimistic): 96% of in-grammar prompts exact, 2% falsely rejected, 2%
+// wrong; 90% of out-of-grammar prompts rejected. Posterior confidences of
+// pocketsphinx's FSG search are always 1, so Config.MinConfidence is of
+// little use with grammars.
+//
+// Without a grammar the full language model decodes free text; hints do not
+// change the search (pocketsphinx's keyword spotting detected nothing in
+// our tests). Free text on these 8 kHz prompts is poor, as the engine is
+// known to be: see benchmarks/stt for the word error rate.
+//
+// Not done: Result.Alternatives (n-best) is never filled.
+package sphinx
