@@ -63,6 +63,10 @@ type Config struct {
 	InputRate int
 	// Lead is silence before Input starts.
 	Lead time.Duration
+	// AfterPrompt, when positive, holds Input (and Lead) back until the
+	// bot has played some audio and then sent nothing for AfterPrompt: a
+	// caller who waits for the greeting to end before speaking.
+	AfterPrompt time.Duration
 	// Tail is the silence after Input before the caller hangs up; zero means
 	// DefaultTail, negative means the caller never hangs up (the call lasts
 	// until Hangup or MaxDuration).
@@ -104,8 +108,9 @@ type Call struct {
 	info   telephony.Info
 	frameN int
 	input  []int16 // caller audio at rate, lead included
-	total  int     // frames before the caller hangs up; <0 never
+	total  int     // frames of input and tail after the input starts; <0 never
 	max    int     // hard bound in frames
+	wait   int     // AfterPrompt in frames, 0 for none
 	keys   []Key
 
 	frame media.Frame // returned by Recv
@@ -120,6 +125,8 @@ type Call struct {
 	hungUp   bool
 	callerUp bool // caller hung up (input over)
 	sent     int  // frames sent
+	lastSent int  // slot of the last frame sent
+	start    int  // frame the input starts at; -1 while waiting for the prompt
 }
 
 // New returns a file call for cfg.
@@ -174,6 +181,10 @@ func New(cfg Config) (*Call, error) {
 		c.total = -1
 	} else {
 		c.total = inFrames + int((tail+media.FrameDuration-1)/media.FrameDuration)
+	}
+	if cfg.AfterPrompt > 0 {
+		c.wait = int((cfg.AfterPrompt + media.FrameDuration - 1) / media.FrameDuration)
+		c.start = -1
 	}
 	for _, k := range cfg.Keys {
 		if !isKey(k.Digit) {
@@ -238,15 +249,19 @@ func (c *Call) Recv(ctx context.Context) (telephony.Input, error) {
 		c.keyIdx++
 		return telephony.Input{Digit: k.Digit}, nil
 	}
-	if c.total >= 0 && c.in >= c.total || c.in >= c.max {
+	if c.start < 0 && c.sent > 0 && c.in-c.lastSent > c.wait {
+		c.start = c.in
+	}
+	if c.start >= 0 && c.total >= 0 && c.in-c.start >= c.total || c.in >= c.max {
 		c.callerUp = true
 		c.signal()
 		return telephony.Input{}, fmt.Errorf("filecall: caller hung up at %v: %w", now, telephony.ErrHangup)
 	}
-	start := c.in * c.frameN
 	n := 0
-	if start < len(c.input) {
-		n = copy(c.frame.Samples, c.input[start:])
+	if c.start >= 0 {
+		if start := (c.in - c.start) * c.frameN; start < len(c.input) {
+			n = copy(c.frame.Samples, c.input[start:])
+		}
 	}
 	clear(c.frame.Samples[n:])
 	c.frame.Time = time.Time{}
@@ -300,6 +315,7 @@ func (c *Call) Send(ctx context.Context, f *media.Frame) error {
 	}
 	copy(c.out[slot*c.frameN:end], f.Samples)
 	c.sent++
+	c.lastSent = slot
 	return nil
 }
 
@@ -370,6 +386,14 @@ func (c *Call) Output() []int16 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]int16(nil), c.out...)
+}
+
+// InputStart returns when the caller's input (Lead included) started, and
+// false while it waits for the prompt (Config.AfterPrompt).
+func (c *Call) InputStart() (time.Duration, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Duration(c.start) * media.FrameDuration, c.start >= 0
 }
 
 // Elapsed returns how much input has been delivered.
