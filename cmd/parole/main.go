@@ -10,6 +10,8 @@
 //	parole flow check FILE...
 //	parole chat [-flow FILE] [-lang TAG] [-voice]
 //	parole say [-lang TAG] [-rate HZ] -o OUT.wav TEXT
+//	parole call -in QUESTION.wav [-out REPLY.wav] [-flow FILE] [-lang TAG]
+//	parole transcribe FILE.wav
 //	parole flow demo
 //	parole version
 package main
@@ -54,6 +56,8 @@ Usage:
   parole flow demo              print the embedded demo call flow
   parole chat [flags]           talk to the call flow in the terminal (parole chat -h)
   parole say [flags] TEXT       synthesize TEXT or SSML into a WAV file (parole say -h)
+  parole call -in Q.wav [flags] run one call from a WAV through the voice pipeline (parole call -h)
+  parole transcribe FILE.wav    print the transcript of a WAV file (parole transcribe -h)
   parole version                print the version
 `
 
@@ -74,6 +78,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return chatCommand(ctx, args[1:], stdin, stdout, stderr)
 	case "say":
 		return sayCommand(ctx, args[1:], stdout, stderr)
+	case "call":
+		return callCommand(ctx, args[1:], stdout, stderr)
+	case "transcribe":
+		return transcribeCommand(ctx, args[1:], stdout, stderr)
 	case "version", "-version", "--version":
 		fmt.Fprintln(stdout, "parole", version)
 		return nil

@@ -566,7 +566,11 @@ func (s *session) openSTT(ctx context.Context) error {
 			c.Grammar.Rules[i] = stt.Rule{Phrase: r.Phrase, Value: r.Value}
 		}
 	}
+	t0 := time.Now()
 	st, err := s.cfg.Recognizer.Stream(ctx, c)
+	if s.tr != nil {
+		s.tr.STT += time.Since(t0) // the recognizer's time, not the session's
+	}
 	if err != nil {
 		return err
 	}
@@ -845,7 +849,7 @@ func (s *session) onResult(ctx context.Context, m sttMsg) {
 			s.tr.Endpointing = s.audio - s.det.End().Offset
 		}
 	} else if s.state == stClosing {
-		s.tr.STT = time.Since(s.closeWait)
+		s.tr.STT += time.Since(s.closeWait)
 	}
 	if !usable {
 		s.noMatch(ctx)

@@ -24,7 +24,9 @@ type Trace struct {
 	// (the VAD's last speech frame) to the endpoint decision (end silence
 	// or the recognizer's final result).
 	Endpointing time.Duration
-	// STT is the wait, after the endpoint decision, for the final result.
+	// STT is the recognizer's time: the wait, after the endpoint decision,
+	// for the final result, plus opening the next turn's stream when that
+	// comes before the answer's first frame (a barge-in prompt).
 	STT time.Duration
 	// Dialog is the dialog's Handle.
 	Dialog time.Duration
