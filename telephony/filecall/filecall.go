@@ -118,7 +118,8 @@ type Call struct {
 	mu       sync.Mutex
 	in       int           // frames delivered
 	keyIdx   int           // next key to deliver
-	progress chan struct{} // closed and replaced whenever in grows or the call ends
+	progress chan struct{} // closed and replaced when in grows or the call ends, if waited on
+	waiters  int           // Sends waiting on progress
 	out      []int16       // the bot's audio on the timeline
 	nextOut  int           // next slot Send plays at
 	actions  []Action
@@ -270,10 +271,15 @@ func (c *Call) Recv(ctx context.Context) (telephony.Input, error) {
 	return telephony.Input{Frame: &c.frame}, nil
 }
 
-// signal wakes the Sends waiting for input; c.mu is held.
+// signal wakes the Sends waiting for input; c.mu is held. Without
+// waiters it allocates nothing.
 func (c *Call) signal() {
+	if c.waiters == 0 {
+		return
+	}
 	close(c.progress)
 	c.progress = make(chan struct{})
+	c.waiters = 0
 }
 
 // Send plays f at the next slot of the timeline: right after the previous
@@ -292,6 +298,7 @@ func (c *Call) Send(ctx context.Context, f *media.Frame) error {
 	c.nextOut = slot + 1
 	for c.in <= slot && !c.hungUp && !c.callerUp {
 		ch := c.progress
+		c.waiters++
 		c.mu.Unlock()
 		select {
 		case <-ctx.Done():

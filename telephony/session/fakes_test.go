@@ -152,6 +152,8 @@ type fakeSTT struct {
 	interimAfter int
 	// openErr fails Stream.
 	openErr error
+	// always answers when the script is used up.
+	always string
 }
 
 func (f *fakeSTT) Stream(ctx context.Context, cfg stt.Config) (stt.Stream, error) {
@@ -168,6 +170,9 @@ func (f *fakeSTT) next() (stt.Result, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.script) == 0 {
+		if f.always != "" {
+			return stt.Result{Text: f.always, Confidence: 1}, true
+		}
 		return stt.Result{}, false
 	}
 	r := f.script[0]
