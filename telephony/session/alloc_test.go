@@ -49,6 +49,9 @@ func (nopTTS) Synthesize(context.Context, tts.Request) (tts.Stream, error) { ret
 // recognizer writes, timers) and playing a prompt (fill, send, VAD for
 // barge-in, with the recognizer listening too).
 func TestSteadyStateAllocs(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
 	call, err := filecall.New(filecall.Config{Tail: -1, MaxDuration: time.Hour})
 	if err != nil {
 		t.Fatal(err)
