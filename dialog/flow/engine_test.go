@@ -368,3 +368,89 @@ func TestDateSlotUnderstandsSpokenDates(t *testing.T) {
 		}
 	}
 }
+
+const slotsFlow = `
+name: slots
+languages: [en, fr]
+start: size
+steps:
+  size:
+    say: {en: "How many people?", fr: "Combien de personnes ?"}
+    slot: {name: people, type: number, min: 1, max: 12}
+    goto: drink
+  drink:
+    say: {en: "Tea, coffee or juice?", fr: "Thé, café ou jus ?"}
+    slot:
+      name: drink
+      type: list
+      values:
+        tea: {en: [tea, a cup of tea], fr: [thé, un thé]}
+        coffee: {en: [coffee, espresso], fr: [café, un expresso]}
+        juice: {en: [juice, orange juice], fr: [jus, jus d'orange]}
+    when: {tea: note, coffee: note}
+    goto: sorry
+  sorry:
+    say: "Sorry, no juice today."
+    goto: note
+  note:
+    say: {en: "Any note for the kitchen?", fr: "Une remarque pour la cuisine ?"}
+    slot: {name: note, type: text}
+    goto: done
+  done:
+    say: {en: "{people} people, {drink}, note: {note}.", fr: "{people} personnes, {drink}, remarque : {note}."}
+    hangup: true
+`
+
+func TestNumberListAndTextSlots(t *testing.T) {
+	f, err := Parse("slots.yaml", []byte(slotsFlow), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newChat(t, e, "en", false)
+	r := c.send(dialog.Event{Type: dialog.EventStart})
+	c.expect(r, "size", "How many people?")
+	if r.Gather.DTMF == nil || r.Gather.DTMF.MaxDigits == 0 || r.Gather.Grammar != nil {
+		t.Fatalf("number gather = %+v", r.Gather)
+	}
+	c.expect(c.say("we are thirteen"), "size", "Sorry") // above max
+	c.expect(c.say("no idea"), "size", "Sorry")
+	c.expect(c.say("we'll be four"), "drink", "Tea, coffee or juice?")
+	r = c.say("an espresso please")
+	c.expect(r, "note", "Any note")
+	c.expect(c.say("  no onions  "), "done", "4 people, coffee, note: no onions.")
+
+	// List choices are buttons on text channels and a grammar on voice ones.
+	c = newChat(t, e, "fr", true)
+	c.send(dialog.Event{Type: dialog.EventStart})
+	r = c.send(dialog.Event{Type: dialog.EventDTMF, Digits: "2#"})
+	c.expect(r, "drink", "Thé, café ou jus ?")
+	rules := map[string]string{}
+	for _, rule := range r.Gather.Grammar.Rules {
+		rules[rule.Phrase] = rule.Value
+	}
+	if rules["jus d'orange"] != "juice" || rules["un thé"] != "tea" {
+		t.Fatalf("list grammar = %v", rules)
+	}
+	c.expect(c.say("un jus d'orange"), "note", "Sorry, no juice today.", "Une remarque")
+	c.expect(c.send(dialog.Event{Type: dialog.EventDTMF, Digits: "42"}), "done", "2 personnes, juice, remarque : 42.")
+
+	c = newChat(t, e, "en", false)
+	c.send(dialog.Event{Type: dialog.EventStart})
+	r = c.say("3")
+	var titles []string
+	for _, m := range r.Messages {
+		for _, ch := range m.Choices {
+			titles = append(titles, ch.Title+"="+ch.Value())
+		}
+	}
+	if strings.Join(titles, ",") != "coffee=coffee,tea=tea,juice=juice" && strings.Join(titles, ",") != "coffee=coffee,juice=juice,tea=tea" {
+		t.Fatalf("list buttons = %v", titles)
+	}
+	c.expect(c.send(dialog.Event{Type: dialog.EventChoice, Choice: "wine"}), "drink", "Sorry")
+	c.expect(c.say("a glass of wine"), "drink", "Sorry")
+	c.expect(c.send(dialog.Event{Type: dialog.EventChoice, Choice: "tea"}), "note")
+}
