@@ -8,7 +8,7 @@
 //	parole config example
 //	parole config check FILE
 //	parole flow check FILE...
-//	parole chat [-flow FILE] [-lang TAG] [-voice]
+//	parole chat [-flow FILE] [-lang TAG] [-voice] [-server URL]
 //	parole say [-lang TAG] [-rate HZ] -o OUT.wav TEXT
 //	parole call -in QUESTION.wav [-out REPLY.wav] [-flow FILE] [-lang TAG]
 //	parole transcribe FILE.wav

@@ -104,6 +104,24 @@ func TestServeHealthMetricsPagesAndShutdown(t *testing.T) {
 	if err != nil || resp.StatusCode != 200 || !strings.Contains(strings.Join(said, "|"), "Monday to Friday") {
 		t.Fatalf("POST /io/web: %d %v %q", resp.StatusCode, err, said)
 	}
+	// parole chat -server talks to it over the same channel.
+	var chatOut, chatErr bytes.Buffer
+	in := strings.NewReader("2\ndemain\n/dtmf 1\n06 12 34 56 78\n1\n/quit\n")
+	if err := run(ctx, []string{"chat", "-server", base, "-lang", "fr"}, in, &chatOut, &chatErr); err != nil {
+		t.Fatalf("chat -server: %v\n%s", err, chatErr.String())
+	}
+	for _, want := range []string{
+		"bot: Bienvenue sur la ligne de démonstration Parole.",
+		"[2] Prendre rendez-vous",
+		"bot: Quel jour souhaitez-vous venir ?",
+		"the web chat channel carries text and choices only",
+		"bot: Un rendez-vous le ",
+		"bot: Votre rendez-vous est enregistré.",
+	} {
+		if !strings.Contains(chatOut.String(), want) {
+			t.Fatalf("chat -server output lacks %q:\n%s", want, chatOut.String())
+		}
+	}
 	if !strings.Contains(stdout.String(), "/chat.html") {
 		t.Errorf("serve does not print the chat page's address: %q", stdout.String())
 	}
