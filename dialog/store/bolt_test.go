@@ -33,10 +33,10 @@ func boltHarness() harness {
 			rec = binary.BigEndian.AppendUint64(rec, 0)
 			rec = binary.BigEndian.AppendUint16(rec, 5)
 			rec = append(rec, "alice{\"id\": 12"...)
-			boltPut(t, s.(*Bolt), rec, bucketConvs, []byte(id))
+			boltPut(t, s.(*Bolt), rec, bucketData, recordKey(id))
 		},
 		corruptEntry: func(t *testing.T, s Store, id string) {
-			boltPut(t, s.(*Bolt), []byte(`{"kind":"reply","reply":null}`), bucketTranscripts, []byte(id), binary.BigEndian.AppendUint64(nil, 2))
+			boltPut(t, s.(*Bolt), []byte(`{"kind":"reply","reply":null}`), bucketData, entryKey(id, 2))
 		},
 	}
 }
@@ -136,7 +136,7 @@ func TestBoltSweepMany(t *testing.T) {
 		t.Fatalf("Sweep deleted %d, want %d", got, n)
 	}
 	must(t, b.DB().View(func(tx *bolt.Tx) error {
-		for name, want := range map[string]int{"conversations": 1, "transcripts": 0, "expiry": 1, "users": 1} {
+		for name, want := range map[string]int{"data": 1, "expiry": 1, "users": 1} {
 			k := 0
 			must(t, tx.Bucket([]byte(name)).ForEach(func(_, _ []byte) error { k++; return nil }))
 			if k != want {
@@ -155,7 +155,7 @@ func TestBoltShortRecord(t *testing.T) {
 	must(t, err)
 	defer b.Close()
 	for _, rec := range [][]byte{{1, 2, 3}, append(make([]byte, 16), 0xff, 0xff, 'x')} {
-		boltPut(t, b, rec, bucketConvs, []byte("short"))
+		boltPut(t, b, rec, bucketData, recordKey("short"))
 		_, _, err = b.Load(ctx, "short")
 		wantErr(t, err, ErrCorrupt)
 		_, err = b.Save(ctx, &dialog.Conversation{ID: "short"}, 0)
@@ -205,6 +205,87 @@ func TestBoltGroupCommit(t *testing.T) {
 		for key, want := range map[string]bool{"a": true, "b": true, "c": true, "d": true, "lost": false} {
 			if got := tx.Bucket(bucketLinks).Get([]byte(key)) != nil; got != want {
 				t.Errorf("key %s stored: %v, want %v", key, got, want)
+			}
+		}
+		return nil
+	}))
+}
+
+// TestBoltMigrateV1 writes a file in format 1 (records in "conversations",
+// each transcript in a sub-bucket of "transcripts") with bbolt directly and
+// opens it: OpenBolt converts it, and everything reads back as stored, with
+// the transcript numbering going on where it stopped.
+func TestBoltMigrateV1(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v1.db")
+	conv := fullConversation("call-1", "alice", "sip")
+	conv.Started = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	conv.Updated = conv.Started
+	js, err := encodeConv(conv)
+	must(t, err)
+	lines, err := prepareEntries([]Entry{EventEntry("sip", fullEvent(1)), ReplyEntry("sip", fullReply(1), conv.Started)}, conv.Started)
+	must(t, err)
+
+	db, err := bolt.Open(path, 0o600, nil)
+	must(t, err)
+	must(t, db.Update(func(tx *bolt.Tx) error {
+		for _, name := range []string{"conversations", "transcripts", "expiry", "users", "links"} {
+			if _, err := tx.CreateBucket([]byte(name)); err != nil {
+				return err
+			}
+		}
+		rec := binary.BigEndian.AppendUint64(nil, 7) // version
+		rec = binary.BigEndian.AppendUint64(rec, 0)  // no expiry
+		rec = binary.BigEndian.AppendUint16(rec, uint16(len("alice")))
+		rec = append(append(rec, "alice"...), js...)
+		if err := tx.Bucket([]byte("conversations")).Put([]byte("call-1"), rec); err != nil {
+			return err
+		}
+		tb, err := tx.Bucket([]byte("transcripts")).CreateBucket([]byte("call-1"))
+		if err != nil {
+			return err
+		}
+		for _, l := range lines {
+			seq, _ := tb.NextSequence()
+			if err := tb.Put(binary.BigEndian.AppendUint64(nil, seq), l); err != nil {
+				return err
+			}
+		}
+		ub, err := tx.Bucket([]byte("users")).CreateBucket([]byte("alice"))
+		if err != nil {
+			return err
+		}
+		return ub.Put([]byte("call-1"), nil)
+	}))
+	must(t, db.Close())
+
+	b, err := OpenBolt(path, Options{})
+	must(t, err)
+	defer b.Close()
+	got, ver, err := b.Load(ctx, "call-1")
+	must(t, err)
+	if ver != 7 || !reflect.DeepEqual(got, conv) {
+		t.Fatalf("after migration: version %d, %+v", ver, got)
+	}
+	tr, err := b.Transcript(ctx, "call-1")
+	must(t, err)
+	if len(tr) != 2 || tr[0].Seq != 1 || tr[1].Seq != 2 || tr[0].Kind != KindEvent || tr[1].Kind != KindReply ||
+		!reflect.DeepEqual(*tr[0].Event, fullEvent(1)) {
+		t.Fatalf("transcript after migration: %+v", tr)
+	}
+	must(t, b.Append(ctx, "call-1", EventEntry("sip", dialog.Text("again"))))
+	if tr, err = b.Transcript(ctx, "call-1"); err != nil || len(tr) != 3 || tr[2].Seq != 3 {
+		t.Fatalf("numbering after migration: %d entries, %v", len(tr), err)
+	}
+	convs, err := b.Conversations(ctx, "alice")
+	must(t, err)
+	if convIDs(convs) != "call-1" {
+		t.Fatalf("alice's conversations after migration: %s", convIDs(convs))
+	}
+	must(t, b.DB().View(func(tx *bolt.Tx) error {
+		for _, name := range []string{"conversations", "transcripts"} {
+			if tx.Bucket([]byte(name)) != nil {
+				t.Errorf("format 1 bucket %s is still there", name)
 			}
 		}
 		return nil
