@@ -8,7 +8,8 @@ BIN         ?= bin/parole
 ARGS        ?=
 
 # Needed to build and run parole serve (cgo codecs).
-RUN_DEBS  = gcc pkg-config libopus-dev espeak-ng libespeak-ng-dev
+RUN_DEBS  = gcc pkg-config libopus-dev espeak-ng libespeak-ng-dev \
+            pocketsphinx-en-us libpocketsphinx-dev libsphinxbase-dev
 # Needed by the tests: reference codecs and resamplers, the speech corpus,
 # protocol peers and stores the tests run against. asterisk-core-sounds-en
 # ships the prompt transcripts and the sounds/en link to the -wav prompts.
