@@ -116,20 +116,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	var b strings.Builder
-	if e.File != "" {
-		b.WriteString(e.File)
-		if e.Line > 0 {
-			fmt.Fprintf(&b, ":%d", e.Line)
-		}
-		b.WriteString(": ")
-	}
-	if e.Key != "" {
-		b.WriteString(e.Key)
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Msg)
-	return b.String()
+	return (&yamlx.Error{File: e.File, Line: e.Line, Key: e.Key, Msg: e.Msg}).Error()
 }
 
 // Unwrap makes every Error match [ErrInvalid].

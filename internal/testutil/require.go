@@ -2,9 +2,13 @@
 package testutil
 
 import (
+	"bytes"
+	"context"
+	"encoding/binary"
 	"os"
 	"os/exec"
 	"testing"
+	"time"
 )
 
 // InCI reports whether the tests run under CI (the CI environment variable is
@@ -40,4 +44,49 @@ func missing(tb testing.TB, msg string) {
 		tb.Fatal(msg)
 	}
 	tb.Skip(msg)
+}
+
+// Run runs an external program (a reference tool: sox, ffmpeg, tshark, …)
+// and returns its standard output. It fails the test with the program's
+// standard error when it fails or runs for more than two minutes.
+func Run(tb testing.TB, name string, args ...string) []byte {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		tb.Fatalf("%s %v: %v\n%s", name, args, err, stderr.Bytes())
+	}
+	return out
+}
+
+// ReadS16 reads a raw file of signed 16-bit little-endian samples, the
+// format reference tools are asked to write.
+func ReadS16(tb testing.TB, path string) []int16 {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := make([]int16, len(b)/2)
+	for i := range s {
+		s[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
+	}
+	return s
+}
+
+// WriteS16 writes samples as a raw signed 16-bit little-endian file, for
+// reference tools to read.
+func WriteS16(tb testing.TB, path string, s []int16) {
+	tb.Helper()
+	b := make([]byte, 2*len(s))
+	for i, v := range s {
+		binary.LittleEndian.PutUint16(b[2*i:], uint16(v))
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		tb.Fatal(err)
+	}
 }

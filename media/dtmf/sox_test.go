@@ -1,12 +1,8 @@
 package dtmf
 
 import (
-	"context"
-	"encoding/binary"
 	"fmt"
 	"math"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -19,31 +15,6 @@ import (
 // receiver limits on tones made by sox, an independent generator: sox
 // synthesises the two sines, applies level and twist (remix with
 // per-channel volume), pads with silence and mixes in white noise (sox -m).
-
-// run runs an external program and fails the test with its output on error.
-func run(t testing.TB, name string, args ...string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
-	}
-}
-
-// readRaw reads a raw s16le file.
-func readRaw(t testing.TB, path string) []int16 {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := make([]int16, len(b)/2)
-	for i := range s {
-		s[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
-	}
-	return s
-}
 
 // soxTone describes one sox-made test signal.
 type soxTone struct {
@@ -85,9 +56,9 @@ func (s soxTone) make(t testing.TB, sox, dir string) []int16 {
 		"sine", strconv.FormatFloat(lo, 'f', 3, 64), "sine", strconv.FormatFloat(hi, 'f', 3, 64),
 		"remix", "1v"+amp(s.lowDBm0)+",2v"+amp(s.highDBm0),
 		"pad", secs(s.pre), secs(s.post))
-	run(t, sox, args...)
+	testutil.Run(t, sox, args...)
 	if s.snr == 0 {
-		return readRaw(t, tone)
+		return testutil.ReadS16(t, tone)
 	}
 	// Noise power is set from the tone's nominal power: two sines of
 	// amplitude a_i carry a_i²/2 each.
@@ -97,8 +68,8 @@ func (s soxTone) make(t testing.TB, sox, dir string) []int16 {
 	args = []string{"-R", "-r", rate, "-n"}
 	args = append(args, raw...)
 	args = append(args, noise, "synth", secs(s.pre+s.dur+s.post), "whitenoise", "vol", "0.5")
-	run(t, sox, args...)
-	n := readRaw(t, noise)
+	testutil.Run(t, sox, args...)
+	n := testutil.ReadS16(t, noise)
 	var pn float64
 	for _, v := range n {
 		pn += float64(v) * float64(v)
@@ -113,8 +84,8 @@ func (s soxTone) make(t testing.TB, sox, dir string) []int16 {
 	args = append(args, noise)
 	args = append(args, raw...)
 	args = append(args, out)
-	run(t, sox, args...)
-	return readRaw(t, out)
+	testutil.Run(t, sox, args...)
+	return testutil.ReadS16(t, out)
 }
 
 func needSox(t *testing.T) string {

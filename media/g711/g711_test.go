@@ -2,13 +2,9 @@ package g711
 
 import (
 	"bytes"
-	"context"
-	"encoding/binary"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/parole-voice/parole/internal/testutil"
 )
@@ -226,40 +222,6 @@ func allCodes() []byte {
 	return c
 }
 
-func run(t *testing.T, name string, args ...string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
-	}
-}
-
-func writeS16(t *testing.T, path string, s []int16) {
-	t.Helper()
-	b := make([]byte, 2*len(s))
-	for i, v := range s {
-		binary.LittleEndian.PutUint16(b[2*i:], uint16(v))
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func readS16(t *testing.T, path string) []int16 {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := make([]int16, len(b)/2)
-	for i := range s {
-		s[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
-	}
-	return s
-}
-
 func readBytes(t *testing.T, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -357,7 +319,7 @@ func TestOutsideTools(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "all.raw")
 	all := allSamples()
-	writeS16(t, in, all)
+	testutil.WriteS16(t, in, all)
 	codes := filepath.Join(dir, "codes.raw")
 	if err := os.WriteFile(codes, allCodes(), 0o644); err != nil {
 		t.Fatal(err)
@@ -376,7 +338,7 @@ func TestOutsideTools(t *testing.T) {
 			t.Run(l.name+"/"+tool+"/encode", func(t *testing.T) {
 				out := filepath.Join(dir, l.name+"."+tool+".enc")
 				args := append(encoders[tool], out)
-				run(t, args[0], args[1:]...)
+				testutil.Run(t, args[0], args[1:]...)
 				got := readBytes(t, out)
 				if len(got) != len(all) {
 					t.Fatalf("%s wrote %d codes for %d samples", tool, len(got), len(all))
@@ -405,8 +367,8 @@ func TestOutsideTools(t *testing.T) {
 			t.Run(l.name+"/"+tool+"/decode", func(t *testing.T) {
 				out := filepath.Join(dir, l.name+"."+tool+".dec")
 				args := append(decoders[tool], out)
-				run(t, args[0], args[1:]...)
-				got := readS16(t, out)
+				testutil.Run(t, args[0], args[1:]...)
+				got := testutil.ReadS16(t, out)
 				if len(got) != 256 {
 					t.Fatalf("%s decoded %d samples from 256 codes", tool, len(got))
 				}

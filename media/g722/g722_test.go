@@ -2,53 +2,14 @@ package g722
 
 import (
 	"bytes"
-	"context"
-	"encoding/binary"
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/parole-voice/parole/internal/testutil"
 )
-
-// run runs an external program and fails the test with its output on error.
-func run(t *testing.T, name string, args ...string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %v: %v\n%s", name, args, err, out)
-	}
-}
-
-func readRaw(t *testing.T, path string) []int16 {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := make([]int16, len(b)/2)
-	for i := range s {
-		s[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
-	}
-	return s
-}
-
-func writeRaw(t *testing.T, path string, s []int16) {
-	t.Helper()
-	b := make([]byte, 2*len(s))
-	for i, v := range s {
-		binary.LittleEndian.PutUint16(b[2*i:], uint16(v))
-	}
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // wholeFrames trims s to a whole number of 20 ms frames, so that FFmpeg
 // (which encodes 320-sample frames) sees exactly the same samples.
@@ -62,16 +23,16 @@ func inputs(t *testing.T, dir string) map[string][]int16 {
 	sox := testutil.RequireTool(t, "sox", "sox")
 	espeak := testutil.RequireTool(t, "espeak-ng", "espeak-ng")
 	wav := filepath.Join(dir, "speech.wav")
-	run(t, espeak, "-w", wav, "-s", "160",
+	testutil.Run(t, espeak, "-w", wav, "-s", "160",
 		"Thank you for calling. Please say the name of the person you want to reach, or press zero for the operator.")
-	run(t, sox, wav, "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", filepath.Join(dir, "speech.raw"))
-	run(t, sox, "-n", "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer",
+	testutil.Run(t, sox, wav, "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer", filepath.Join(dir, "speech.raw"))
+	testutil.Run(t, sox, "-n", "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer",
 		filepath.Join(dir, "noise.raw"), "synth", "3", "whitenoise", "vol", "0.6")
-	run(t, sox, "-n", "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer",
+	testutil.Run(t, sox, "-n", "-r", "16000", "-c", "1", "-b", "16", "-e", "signed-integer",
 		filepath.Join(dir, "sweep.raw"), "synth", "2", "sine", "50-7900", "gain", "3")
 	out := map[string][]int16{}
 	for _, name := range []string{"speech", "noise", "sweep"} {
-		out[name] = wholeFrames(readRaw(t, filepath.Join(dir, name+".raw")))
+		out[name] = wholeFrames(testutil.ReadS16(t, filepath.Join(dir, name+".raw")))
 	}
 	sq := make([]int16, 16000)
 	for i := range sq {
@@ -94,8 +55,8 @@ func TestFFmpegEncoderBitExact(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			in := filepath.Join(dir, name+".in.raw")
 			ref := filepath.Join(dir, name+".g722")
-			writeRaw(t, in, pcm)
-			run(t, ffmpeg, "-nostdin", "-loglevel", "error", "-y", "-f", "s16le", "-ar", "16000", "-ac", "1",
+			testutil.WriteS16(t, in, pcm)
+			testutil.Run(t, ffmpeg, "-nostdin", "-loglevel", "error", "-y", "-f", "s16le", "-ar", "16000", "-ac", "1",
 				"-i", in, "-acodec", "g722", "-f", "g722", ref)
 			want, err := os.ReadFile(ref)
 			if err != nil {
@@ -136,9 +97,9 @@ func TestFFmpegDecoderBitExact(t *testing.T) {
 			if err := os.WriteFile(in, code, 0o644); err != nil {
 				t.Fatal(err)
 			}
-			run(t, ffmpeg, "-nostdin", "-loglevel", "error", "-y", "-f", "g722", "-i", in,
+			testutil.Run(t, ffmpeg, "-nostdin", "-loglevel", "error", "-y", "-f", "g722", "-i", in,
 				"-f", "s16le", "-ar", "16000", out)
-			want := readRaw(t, out)
+			want := testutil.ReadS16(t, out)
 			got := NewDecoder().Decode(nil, code)
 			if len(got) != 2*len(code) {
 				t.Fatalf("decoded %d bytes into %d samples, want %d", len(code), len(got), 2*len(code))

@@ -2,7 +2,6 @@ package mp3
 
 import (
 	"bytes"
-	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,28 +14,12 @@ import (
 	"strconv"
 	"sync"
 	"testing"
-	"time"
 
 	gomp3 "github.com/hajimehoshi/go-mp3"
 
 	"github.com/parole-voice/parole/internal/testutil"
 	"github.com/parole-voice/parole/media"
 )
-
-func run(t *testing.T, name string, args ...string) []byte {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, name, args...).Output()
-	if err != nil {
-		var stderr []byte
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = ee.Stderr
-		}
-		t.Fatalf("%s %v: %v\n%s", name, args, err, stderr)
-	}
-	return out
-}
 
 func pcmFromBytes(b []byte) []int16 {
 	s := make([]int16, len(b)/2)
@@ -96,7 +79,7 @@ func makeMP3(t *testing.T, rate, channels int, extra ...string) []byte {
 	}
 	args = append(args, "-ar", strconv.Itoa(rate), "-ac", strconv.Itoa(channels), "-c:a", "libmp3lame")
 	args = append(append(args, extra...), out)
-	run(t, ffmpeg, args...)
+	testutil.Run(t, ffmpeg, args...)
 	b, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +97,7 @@ func ffmpegDecode(t *testing.T, mp3 []byte, opts ...string) []int16 {
 		t.Fatal(err)
 	}
 	args := append([]string{"-nostdin", "-loglevel", "error", "-i", in}, opts...)
-	return pcmFromBytes(run(t, ffmpeg, append(args, "-f", "s16le", "-")...))
+	return pcmFromBytes(testutil.Run(t, ffmpeg, append(args, "-f", "s16le", "-")...))
 }
 
 // snr returns the SNR in dB of got[i+lag] against ref[i] over their overlap.
@@ -307,7 +290,7 @@ func mp2(t *testing.T) []byte {
 	t.Helper()
 	ffmpeg := testutil.RequireTool(t, "ffmpeg", "ffmpeg")
 	out := filepath.Join(t.TempDir(), "f.mp2")
-	run(t, ffmpeg, "-nostdin", "-loglevel", "error", "-y", "-i", speechWAV(t), "-ar", "44100", "-c:a", "mp2", "-f", "mp2", out)
+	testutil.Run(t, ffmpeg, "-nostdin", "-loglevel", "error", "-y", "-i", speechWAV(t), "-ar", "44100", "-c:a", "mp2", "-f", "mp2", out)
 	b, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)

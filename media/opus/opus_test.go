@@ -1,36 +1,16 @@
 package opus
 
 import (
-	"context"
 	"encoding/binary"
 	"errors"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/parole-voice/parole/internal/testutil"
 )
-
-// run runs an external program and fails the test with its output on error.
-func run(t *testing.T, name string, args ...string) []byte {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
-	var stderr []byte
-	out, err := cmd.Output()
-	if ee, ok := err.(*exec.ExitError); ok {
-		stderr = ee.Stderr
-	}
-	if err != nil {
-		t.Fatalf("%s %v: %v\n%s", name, args, err, stderr)
-	}
-	return out
-}
 
 func pcmFromBytes(b []byte) []int16 {
 	s := make([]int16, len(b)/2)
@@ -47,9 +27,9 @@ func speech(t *testing.T, rate int) []int16 {
 	sox := testutil.RequireTool(t, "sox", "sox")
 	dir := t.TempDir()
 	wav := filepath.Join(dir, "speech.wav")
-	run(t, espeak, "-w", wav, "-s", "165",
+	testutil.Run(t, espeak, "-w", wav, "-s", "165",
 		"Thank you for calling. Please say the name of the person you want to reach, or press zero for the operator.")
-	raw := run(t, sox, wav, "-t", "raw", "-r", strconv.Itoa(rate), "-c", "1", "-b", "16", "-e", "signed-integer", "-")
+	raw := testutil.Run(t, sox, wav, "-t", "raw", "-r", strconv.Itoa(rate), "-c", "1", "-b", "16", "-e", "signed-integer", "-")
 	return pcmFromBytes(raw)
 }
 
@@ -136,7 +116,7 @@ func bestLag(ref, got []int16, maxLag int) (int, float64) {
 func ffmpegDecode(t *testing.T, file string) []int16 {
 	t.Helper()
 	ffmpeg := testutil.RequireTool(t, "ffmpeg", "ffmpeg")
-	return pcmFromBytes(run(t, ffmpeg, "-nostdin", "-loglevel", "error", "-c:a", "libopus", "-i", file,
+	return pcmFromBytes(testutil.Run(t, ffmpeg, "-nostdin", "-loglevel", "error", "-c:a", "libopus", "-i", file,
 		"-ac", "1", "-ar", "48000", "-f", "s16le", "-"))
 }
 
@@ -252,7 +232,7 @@ func TestOurDecoderOnFFmpegStream(t *testing.T) {
 	} {
 		t.Run(args[1]+"-"+args[5], func(t *testing.T) {
 			file := filepath.Join(dir, "ffmpeg.opus")
-			run(t, ffmpeg, append(append([]string{"-nostdin", "-loglevel", "error", "-y", "-f", "s16le", "-ar", "48000", "-ac", "1",
+			testutil.Run(t, ffmpeg, append(append([]string{"-nostdin", "-loglevel", "error", "-y", "-f", "s16le", "-ar", "48000", "-ac", "1",
 				"-i", in, "-c:a", "libopus"}, args...), file)...)
 			raw, err := os.ReadFile(file)
 			if err != nil {
