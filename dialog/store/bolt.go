@@ -90,12 +90,16 @@ const (
 	tagRecord = 0x01
 )
 
-// dataFill is the fill percent of the data bucket's pages. Writes go to
-// the end of a conversation's key range (new entries just before the
-// record), so a page that splits keeps its older part unchanged for good:
-// filling it almost full, as bbolt advises for sequential keys, halves the
-// pages of the file and of each commit's branch path.
-const dataFill = 0.95
+// dataFill is the fill percent of the data bucket's pages: bbolt splits a
+// page when it holds more. Writes go to the end of a conversation's key
+// range (new entries just before the record), but conversations' ranges
+// sit side by side, so a page usually splits in its middle. Measured over
+// 40,000 turns of 1000 conversations: 0.5 (bbolt's default) left 8936 leaf
+// pages in a tree of depth 4 and 6.6 page writes per sequential turn; 0.7
+// 6950 leaves, depth 3, 5.3 writes; 0.9 and 0.95 split branch pages into
+// slivers (20% used) and went back to depth 4 and 6.7 writes.
+const dataFill = 0.7
+
 
 // convPrefix returns the prefix of conversation id's keys in the data
 // bucket. The length in front keeps one id's keys from ever reading as
@@ -130,7 +134,15 @@ const boltHeader = 8 + 8 + 2
 // OpenBolt opens (creating when needed) the bbolt file at path. It uses
 // opts.TTL, opts.Now and opts.NoSync.
 func OpenBolt(path string, opts Options) (*Bolt, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, NoSync: opts.NoSync})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{
+		Timeout: time.Second,
+		NoSync:  opts.NoSync,
+		// The free page list is not written with each commit (it can be
+		// many pages in a file that has churned) but rebuilt by scanning
+		// the file on open. It holds no data: durability is the same.
+		NoFreelistSync: true,
+		FreelistType:   bolt.FreelistMapType,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("store: open bbolt file %s: %w", path, err)
 	}
