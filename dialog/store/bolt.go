@@ -100,7 +100,6 @@ const (
 // slivers (20% used) and went back to depth 4 and 6.7 writes.
 const dataFill = 0.7
 
-
 // convPrefix returns the prefix of conversation id's keys in the data
 // bucket. The length in front keeps one id's keys from ever reading as
 // another's.
