@@ -328,7 +328,7 @@ func stamp(conv *dialog.Conversation, t time.Time) {
 }
 
 func encodeConv(conv *dialog.Conversation) ([]byte, error) {
-	b, err := json.Marshal(conv)
+	b, err := encodeConvJSON(nil, conv)
 	if err != nil {
 		return nil, fmt.Errorf("store: encode conversation %q: %w", conv.ID, err)
 	}
@@ -337,8 +337,11 @@ func encodeConv(conv *dialog.Conversation) ([]byte, error) {
 
 func decodeConv(id string, b []byte) (*dialog.Conversation, error) {
 	conv := new(dialog.Conversation)
-	if err := json.Unmarshal(b, conv); err != nil {
-		return nil, fmt.Errorf("%w: conversation %q: %w", ErrCorrupt, id, err)
+	if !parseConvJSON(b, conv) {
+		*conv = dialog.Conversation{} // the fast path gave up: encoding/json decides
+		if err := json.Unmarshal(b, conv); err != nil {
+			return nil, fmt.Errorf("%w: conversation %q: %w", ErrCorrupt, id, err)
+		}
 	}
 	if conv.ID != id {
 		return nil, fmt.Errorf("%w: conversation %q is stored with id %q", ErrCorrupt, id, conv.ID)

@@ -1,0 +1,338 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/parole-voice/parole/dialog"
+)
+
+// Every turn decodes one stored conversation and encodes it again, and
+// encoding/json's reflection made that the largest cost of a bbolt turn
+// after bbolt itself. appendConvJSON and parseConvJSON are a fast path for
+// the JSON that json.Marshal writes for a [dialog.Conversation]: the
+// encoder writes exactly the bytes json.Marshal would, and the decoder
+// accepts only a strict subset of JSON (the known keys, each once, in any
+// order; strings without escapes; no null, no numbers) and reports
+// anything else as not handled, for encoding/json to deal with. The tests
+// hold both to encoding/json as the reference (convjson_test.go, and
+// FuzzConvJSON on arbitrary input).
+
+// appendConvJSON appends the JSON of conv to dst, the same bytes as
+// json.Marshal(conv), and returns ok false (and dst unchanged) when a
+// value needs what it does not do: escaped characters in a string, or a
+// time json.Marshal refuses.
+func appendConvJSON(dst []byte, conv *dialog.Conversation) ([]byte, bool) {
+	orig := dst
+	fail := func() ([]byte, bool) { return orig, false }
+	var ok bool
+	str := func(key, s string, omitEmpty bool) {
+		if !ok || (omitEmpty && s == "") {
+			return
+		}
+		dst = append(dst, key...)
+		dst, ok = appendPlainString(dst, s)
+	}
+	ok = true
+	dst = append(dst, '{')
+	str(`"id":`, conv.ID, false)
+	str(`,"user_id":`, conv.UserID, true)
+	str(`,"channel":`, conv.Channel, false)
+	if conv.Voice {
+		dst = append(dst, `,"voice":true`...)
+	}
+	str(`,"locale":`, conv.Locale, true)
+	str(`,"step":`, conv.Step, true)
+	if !ok {
+		return fail()
+	}
+	if len(conv.Slots) > 0 {
+		if dst, ok = appendStringMap(append(dst, `,"slots":`...), conv.Slots); !ok {
+			return fail()
+		}
+	}
+	if len(conv.Vars) > 0 {
+		if dst, ok = appendStringMap(append(dst, `,"vars":`...), conv.Vars); !ok {
+			return fail()
+		}
+	}
+	if dst, ok = appendTime(append(dst, `,"started":`...), conv.Started); !ok {
+		return fail()
+	}
+	if dst, ok = appendTime(append(dst, `,"updated":`...), conv.Updated); !ok {
+		return fail()
+	}
+	if conv.Ended {
+		dst = append(dst, `,"ended":true`...)
+	}
+	return append(dst, '}'), true
+}
+
+// appendPlainString appends s quoted, ok false when json.Marshal would
+// escape something in it: a control character, a quote or backslash, <,
+// > or & (its HTML escaping), invalid UTF-8, U+2028 or U+2029.
+func appendPlainString(dst []byte, s string) ([]byte, bool) {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+				return dst, false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
+			return dst, false
+		}
+		i += size
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"'), true
+}
+
+// appendStringMap appends m as a JSON object with its keys sorted, as
+// json.Marshal does.
+func appendStringMap(dst []byte, m map[string]string) ([]byte, bool) {
+	var buf [16]string
+	keys := buf[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	ok := true
+	dst = append(dst, '{')
+	for i, k := range keys {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		if dst, ok = appendPlainString(dst, k); !ok {
+			return dst, false
+		}
+		dst = append(dst, ':')
+		if dst, ok = appendPlainString(dst, m[k]); !ok {
+			return dst, false
+		}
+	}
+	return append(dst, '}'), true
+}
+
+// appendTime appends t quoted in RFC 3339 with nanoseconds, as
+// time.Time.MarshalJSON does; ok false where that fails.
+func appendTime(dst []byte, t time.Time) ([]byte, bool) {
+	out, err := t.AppendText(append(dst, '"'))
+	if err != nil {
+		return dst, false
+	}
+	return append(out, '"'), true
+}
+
+// parseConvJSON decodes b into conv when b is in the subset the fast path
+// reads (see above); ok false means it is not, and conv must be thrown
+// away. When ok is true, json.Unmarshal of b gives the same conversation.
+func parseConvJSON(b []byte, conv *dialog.Conversation) bool {
+	p := convParser{b: b}
+	p.space()
+	if !p.byte('{') {
+		return false
+	}
+	var seen uint16
+	p.space()
+	if p.byte('}') {
+		return p.end()
+	}
+	for {
+		p.space()
+		key, ok := p.str()
+		if !ok {
+			return false
+		}
+		p.space()
+		if !p.byte(':') {
+			return false
+		}
+		p.space()
+		field := -1
+		for i, name := range convKeys {
+			if string(key) == name {
+				field = i
+				break
+			}
+		}
+		if field < 0 || seen&(1<<field) != 0 {
+			return false // unknown key (json matches it case-insensitively) or a repeat
+		}
+		seen |= 1 << field
+		switch convKeys[field] {
+		case "id":
+			ok = p.strField(&conv.ID)
+		case "user_id":
+			ok = p.strField(&conv.UserID)
+		case "channel":
+			ok = p.strField(&conv.Channel)
+		case "locale":
+			ok = p.strField(&conv.Locale)
+		case "step":
+			ok = p.strField(&conv.Step)
+		case "voice":
+			conv.Voice, ok = p.boolean()
+		case "ended":
+			conv.Ended, ok = p.boolean()
+		case "slots":
+			conv.Slots, ok = p.strMap()
+		case "vars":
+			conv.Vars, ok = p.strMap()
+		case "started":
+			ok = p.time(&conv.Started)
+		case "updated":
+			ok = p.time(&conv.Updated)
+		}
+		if !ok {
+			return false
+		}
+		p.space()
+		if p.byte('}') {
+			return p.end()
+		}
+		if !p.byte(',') {
+			return false
+		}
+	}
+}
+
+// convKeys are the JSON names of dialog.Conversation's fields.
+var convKeys = [...]string{"id", "user_id", "channel", "voice", "locale", "step", "slots", "vars", "started", "updated", "ended"}
+
+// convParser reads the subset of JSON parseConvJSON accepts.
+type convParser struct {
+	b []byte
+	i int
+}
+
+func (p *convParser) space() {
+	for p.i < len(p.b) {
+		switch p.b[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *convParser) byte(c byte) bool {
+	if p.i < len(p.b) && p.b[p.i] == c {
+		p.i++
+		return true
+	}
+	return false
+}
+
+// end reports whether only white space is left.
+func (p *convParser) end() bool {
+	p.space()
+	return p.i == len(p.b)
+}
+
+// str reads a string without escapes, of valid UTF-8 and without control
+// characters, and returns its contents (aliasing b).
+func (p *convParser) str() ([]byte, bool) {
+	if !p.byte('"') {
+		return nil, false
+	}
+	start := p.i
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		switch {
+		case c == '"':
+			s := p.b[start:p.i]
+			p.i++
+			return s, utf8.Valid(s)
+		case c == '\\' || c < 0x20:
+			return nil, false
+		}
+		p.i++
+	}
+	return nil, false
+}
+
+func (p *convParser) strField(dst *string) bool {
+	s, ok := p.str()
+	if ok {
+		*dst = string(s)
+	}
+	return ok
+}
+
+func (p *convParser) boolean() (bool, bool) {
+	switch {
+	case bytes.HasPrefix(p.b[p.i:], []byte("true")):
+		p.i += 4
+		return true, true
+	case bytes.HasPrefix(p.b[p.i:], []byte("false")):
+		p.i += 5
+		return false, true
+	}
+	return false, false
+}
+
+func (p *convParser) strMap() (map[string]string, bool) {
+	if !p.byte('{') {
+		return nil, false
+	}
+	m := make(map[string]string)
+	p.space()
+	if p.byte('}') {
+		return m, true
+	}
+	for {
+		p.space()
+		k, ok := p.str()
+		if !ok {
+			return nil, false
+		}
+		p.space()
+		if !p.byte(':') {
+			return nil, false
+		}
+		p.space()
+		v, ok := p.str()
+		if !ok {
+			return nil, false
+		}
+		m[string(k)] = string(v)
+		p.space()
+		if p.byte('}') {
+			return m, true
+		}
+		if !p.byte(',') {
+			return nil, false
+		}
+	}
+}
+
+// time reads a quoted time with time.Time's own JSON decoder, as
+// encoding/json does.
+func (p *convParser) time(dst *time.Time) bool {
+	start := p.i
+	if _, ok := p.str(); !ok {
+		return false
+	}
+	return dst.UnmarshalJSON(p.b[start:p.i]) == nil
+}
+
+// encodeConvJSON is json.Marshal(conv) through the fast path when it can.
+func encodeConvJSON(dst []byte, conv *dialog.Conversation) ([]byte, error) {
+	if out, ok := appendConvJSON(dst, conv); ok {
+		return out, nil
+	}
+	b, err := json.Marshal(conv)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, b...), nil
+}
