@@ -143,7 +143,8 @@ type Metrics interface {
 	ObserveStage(stage string, d time.Duration)
 	// Count counts one occurrence of what: "turn", "barge_in",
 	// "false_barge_in", "no_input", "no_match", "dtmf", "error_stt",
-	// "error_tts", "error_dialog", "error_call", "call".
+	// "error_tts", "error_dialog", "error_record", "error_audio",
+	// "error_call", "call".
 	Count(what string)
 }
 
@@ -206,7 +207,9 @@ type Event struct {
 	Reply *dialog.Reply
 	// Trace is the turn's latency trace (Latency).
 	Trace *Trace
-	// Engine is "stt", "tts", "dialog", "record" or "call" (Error).
+	// Engine is "stt", "tts", "dialog", "record", "call" or "audio" (an
+	// audio file that could not be played, its text said instead; the call
+	// goes on without the fallback) (Error).
 	Engine string
 	// Err is the failure (Error).
 	Err error

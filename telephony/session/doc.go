@@ -11,8 +11,10 @@
 // [Run] sends [dialog.EventStart] and plays the reply. For every reply the
 // messages are said in order — SSML when set, Text otherwise, synthesized
 // at the call's rate; an Audio message with a local path or file:// URL
-// plays the WAV or MP3 file, resampled; an Audio message with an http(s)
-// URL is not fetched: its Text is said instead — and then the action runs:
+// plays the WAV or MP3 file (by extension), resampled, or says its Text
+// when the file cannot be read (the Observer gets an "audio" [Error]); an
+// Audio message with an http(s) URL is not fetched: its Text is said
+// instead — and then the action runs:
 //
 //   - Gather (or no action: a default gather with speech and barge-in)
 //     listens: a recognizer stream per turn with the gather's language,

@@ -135,6 +135,9 @@ type player struct {
 
 	// failed is set when a toneOnFail segment fell back to the tone.
 	failed error
+	// fileErr is set when an audio file could not be played (its text was
+	// said instead, or nothing when it has none).
+	fileErr error
 }
 
 func newPlayer(parent context.Context, s *session, segs []segment) *player {
@@ -167,21 +170,36 @@ func (p *player) open() error {
 	case seg.file != "":
 		s, err := loadAudio(seg.file, p.rate)
 		if err != nil {
-			return err
+			// Say what the recording says instead, when known.
+			p.fileErr = fmt.Errorf("audio %s: %w", seg.file, err)
+			if seg.spoken == "" {
+				p.ended = true
+				return nil
+			}
+			seg.file, seg.text = "", seg.spoken
+			return p.openTTS(seg)
 		}
 		p.audio = append(p.audio, s...)
 		p.ended = true
 	default:
-		req := tts.Request{Text: seg.text, SSML: seg.ssml, Language: p.lang, Voice: p.voice, SampleRate: p.rate}
-		if p.synthStart.IsZero() {
-			p.synthStart = time.Now()
-		}
-		st, err := p.synth.Synthesize(p.ctx, req)
-		if err != nil {
-			return err
-		}
-		p.stream = st
+		return p.openTTS(seg)
 	}
+	return nil
+}
+
+// openTTS starts synthesizing seg.
+func (p *player) openTTS(seg *segment) error {
+	req := tts.Request{Text: seg.text, SSML: seg.ssml, Language: p.lang, Voice: p.voice, SampleRate: p.rate}
+	// The trace's times are those of the first audio played: they are not
+	// touched once a frame was sent (the session reads them then).
+	if p.synthStart.IsZero() && p.firstFrame.Load() == 0 {
+		p.synthStart = time.Now()
+	}
+	st, err := p.synth.Synthesize(p.ctx, req)
+	if err != nil {
+		return err
+	}
+	p.stream = st
 	return nil
 }
 
@@ -245,7 +263,7 @@ func (p *player) fill(f *media.Frame) (int, error) {
 				}
 				break
 			}
-			if p.firstAudio.IsZero() {
+			if p.firstAudio.IsZero() && p.firstFrame.Load() == 0 {
 				p.firstAudio = time.Now()
 			}
 			p.addChunk(c)

@@ -460,6 +460,17 @@ func (s *session) stopPlayer() {
 	s.pl = nil
 }
 
+// reportFileErr reports an audio file of the prompt that could not be
+// played (after the playout goroutine stopped).
+func (s *session) reportFileErr() {
+	if s.pl != nil && s.pl.fileErr != nil {
+		s.emit(Event{Kind: Error, Engine: "audio", Err: s.pl.fileErr})
+		s.count("error_audio")
+		s.log.Warn("session: audio message not played", "err", s.pl.fileErr)
+		s.pl.fileErr = nil
+	}
+}
+
 // joinPlayer waits for the playout goroutine to stop (pause, barge-in).
 func (s *session) joinPlayer() {
 	if p := s.pl; p != nil && p.done != nil {
@@ -475,6 +486,7 @@ func (s *session) promptDone(ctx context.Context) {
 	if s.pl != nil && s.pl.failed != nil {
 		s.log.Warn("session: fallback message could not be synthesized; played a tone", "err", s.pl.failed)
 	}
+	s.reportFileErr()
 	s.checkTrace(true)
 	s.stopPlayer()
 	switch s.act {
@@ -895,6 +907,7 @@ func (s *session) confirmBargeIn(ctx context.Context) {
 	if s.pl != nil {
 		s.pl.cancel() // unblocks a playout goroutine waiting for audio
 		s.joinPlayer()
+		s.reportFileErr()
 		heard, cut := s.pl.heard()
 		s.heardMeta, s.bargedIn = heard, true
 		s.emit(Event{Kind: BargeIn, Heard: heard, Cut: cut})

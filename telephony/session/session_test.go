@@ -1,17 +1,24 @@
 package session_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/parole-voice/parole/dialog"
+	"github.com/parole-voice/parole/dialog/runner"
 	"github.com/parole-voice/parole/dialog/store"
 	"github.com/parole-voice/parole/media"
+	"github.com/parole-voice/parole/media/wav"
 	"github.com/parole-voice/parole/stt"
 	"github.com/parole-voice/parole/telephony"
 	"github.com/parole-voice/parole/telephony/filecall"
@@ -539,5 +546,146 @@ func TestConfigErrors(t *testing.T) {
 	call, _ := filecall.New(filecall.Config{})
 	if err := session.Run(context.Background(), call, session.Config{}); !errors.Is(err, session.ErrConfig) {
 		t.Errorf("empty config: %v", err)
+	}
+}
+
+type metricsRec struct {
+	stages map[string]int
+	counts map[string]int
+}
+
+func (m *metricsRec) ObserveStage(stage string, d time.Duration) {
+	if d < 0 {
+		panic("negative stage duration")
+	}
+	m.stages[stage]++
+}
+func (m *metricsRec) Count(what string) { m.counts[what]++ }
+
+// A Go bot that plays a greeting and a recording, records the caller's
+// message and hangs up once it has the attachment.
+var recordBot = func(audioURL string) dialog.Bot {
+	return dialog.BotFunc(func(ctx context.Context, conv *dialog.Conversation, ev dialog.Event) (dialog.Reply, error) {
+		switch ev.Type {
+		case dialog.EventStart:
+			return dialog.Reply{Messages: []dialog.Message{
+				{Text: "Leave a message"},
+				{Audio: &dialog.Audio{URL: audioURL, Text: "jingle"}},
+				{Audio: &dialog.Audio{URL: "https://example.com/x.mp3", Text: "after the tone"}},
+			}, Record: &dialog.Record{Beep: true, EndSilence: time.Second, MaxDuration: 10 * time.Second}}, nil
+		case dialog.EventAttachment:
+			return dialog.Reply{Messages: []dialog.Message{{Text: "Thanks"}}, Hangup: true}, nil
+		case dialog.EventNoMatch:
+			return dialog.Reply{Messages: []dialog.Message{{Text: "Cannot record"}}, Hangup: true}, nil
+		}
+		return dialog.Reply{}, nil
+	})
+}
+
+func TestRecordAndAudioFiles(t *testing.T) {
+	dir := t.TempDir()
+	jingle := make([]int16, 4000) // 500 ms at 8 kHz, a recognisable ramp
+	for i := range jingle {
+		jingle[i] = int16(100 + i)
+	}
+	jp := filepath.Join(dir, "jingle.wav")
+	var buf bytes.Buffer
+	if err := wav.Encode(&buf, wav.PCM, 8000, jingle); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(jp, buf.Bytes(), 0o644)
+
+	msg := speech(1500*time.Millisecond, 3)
+	h := newHarness(t, filecall.Config{Input: msg, AfterPrompt: 200 * time.Millisecond, Tail: 5 * time.Second})
+	st := store.NewMemory(store.Options{})
+	h.store = st
+	h.cfg.Dialog = runner.New(recordBot("file://"+jp), st)
+	h.cfg.RecordDir = dir
+	m := &metricsRec{stages: map[string]int{}, counts: map[string]int{}}
+	h.cfg.Metrics = m
+	h.run()
+	// The output: "Leave a message" (3 words), the jingle as is, "after
+	// the tone" (http audio: its text said), the beep.
+	out := h.call.Output()
+	words := 3 * int(wordDur) * 8 / int(time.Millisecond)
+	if !slices.Equal(out[words:words+len(jingle)], jingle) {
+		t.Fatalf("the jingle is not played after the first message")
+	}
+	said := h.synth.texts()
+	if joined(said[:2]) != "Leave a message | after the tone" {
+		t.Errorf("said %q", said)
+	}
+	rec := h.obs.kinds(session.Recorded)
+	if len(rec) != 1 || !strings.HasPrefix(rec[0].Text, "file://"+dir) {
+		t.Fatalf("recorded %+v", rec)
+	}
+	f, err := os.Open(strings.TrimPrefix(rec[0].Text, "file://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, rate, err := wav.ReadAll(f)
+	f.Close()
+	if err != nil || rate != 8000 {
+		t.Fatalf("recording: %d Hz, %v", rate, err)
+	}
+	// The recording holds the caller's message, from its start, then the
+	// 1 s end silence (plus the VAD's hangover).
+	start, _ := h.call.InputStart()
+	recStart := rec[0].At - time.Duration(len(got))*time.Second/8000
+	if off := int(start-recStart) * 8 / int(time.Millisecond); off < 0 || off+len(msg) > len(got) || !slices.Equal(got[off:off+len(msg)], msg) {
+		t.Fatalf("the message is not in the %d-sample recording (offset %d)", len(got), off)
+	}
+	if d := time.Duration(len(got)) * time.Second / 8000; d > 1500*time.Millisecond+time.Second+400*time.Millisecond+300*time.Millisecond {
+		t.Errorf("recording lasts %v", d)
+	}
+	evs := h.events()
+	if evs[1].Type != dialog.EventAttachment || evs[1].Attachment.ContentType != "audio/wav" || evs[1].Metadata["duration_ms"] == "" {
+		t.Errorf("event %+v", evs[1])
+	}
+	if _, ok := h.action(filecall.ActionHangup); !ok {
+		t.Error("no hangup")
+	}
+	if m.counts["call"] != 1 || m.counts["turn"] != 2 || m.stages["overhead"] != 2 || m.stages["dialog"] != 2 {
+		t.Errorf("metrics %+v", m)
+	}
+}
+
+func TestRecordNotConfigured(t *testing.T) {
+	h := newHarness(t, filecall.Config{Tail: 3 * time.Second})
+	st := store.NewMemory(store.Options{})
+	h.store = st
+	h.cfg.Dialog = runner.New(recordBot("missing.wav"), st)
+	h.run()
+	errs := h.obs.kinds(session.Error)
+	// The missing audio file (its text is said instead), then the
+	// recording.
+	if said := h.synth.texts(); len(said) < 2 || said[1] != "jingle" {
+		t.Errorf("said %q", said)
+	}
+	if len(errs) != 2 || errs[0].Engine != "audio" || errs[1].Engine != "record" || !errors.Is(errs[1].Err, session.ErrRecordUnavailable) {
+		t.Fatalf("errors %+v", errs)
+	}
+	if got := h.obs.replies(); got[len(got)-1] != "Cannot record" {
+		t.Errorf("replies %q", got)
+	}
+}
+
+// In-band DTMF: the caller's key is a tone pair in the audio.
+func TestInbandDTMF(t *testing.T) {
+	// '2': 697 Hz + 1336 Hz, 100 ms, after the greeting.
+	key := make([]int16, 800)
+	for i := range key {
+		x := float64(i) / 8000
+		key[i] = int16(6000*math.Sin(2*math.Pi*697*x) + 6000*math.Sin(2*math.Pi*1336*x))
+	}
+	h := newHarness(t, filecall.Config{Input: key, AfterPrompt: 500 * time.Millisecond, Tail: 3 * time.Second})
+	h.cfg.InbandDTMF = true
+	h.run()
+	evs := h.events()
+	if len(evs) < 2 || evs[1].Type != dialog.EventDTMF || evs[1].Digits != "2" {
+		t.Fatalf("events %+v", evs)
+	}
+	if got := h.obs.replies(); got[1] != "Which day would you like to come?" {
+		t.Errorf("replies %q", got)
 	}
 }
