@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -373,16 +374,23 @@ func (b *Bolt) Save(ctx context.Context, conv *dialog.Conversation, ver Version,
 		return 0, err
 	}
 	t := now(b.clock)
-	lines, err := prepareEntries(entries, t)
+	buf := getWriteBuf()
+	defer putWriteBuf(buf)
+	lines, err := buf.encodeEntries(entries, t)
 	if err != nil {
 		return 0, err
 	}
 	saved := *conv
 	stamp(&saved, t)
-	js, err := encodeConv(&saved)
-	if err != nil {
-		return 0, err
+	// The record, but for its version and expiry, which the transaction
+	// fills in.
+	rec := append(buf.rec[:0], make([]byte, boltHeader)...)
+	binary.BigEndian.PutUint16(rec[16:], uint16(len(saved.UserID)))
+	rec = append(rec, saved.UserID...)
+	if rec, err = encodeConvJSON(rec, &saved); err != nil {
+		return 0, fmt.Errorf("store: encode conversation %q: %w", conv.ID, err)
 	}
+	buf.rec = rec
 	var nv Version
 	err = b.write(ctx, func(tx *bolt.Tx) error {
 		data := dataBucket(tx)
@@ -412,11 +420,8 @@ func (b *Bolt) Save(ctx context.Context, conv *dialog.Conversation, ver Version,
 		if b.ttl > 0 {
 			exp = t.Add(b.ttl).UnixNano()
 		}
-		rec := make([]byte, boltHeader, boltHeader+len(saved.UserID)+len(js))
 		binary.BigEndian.PutUint64(rec, uint64(nv))
 		binary.BigEndian.PutUint64(rec[8:], uint64(exp))
-		binary.BigEndian.PutUint16(rec[16:], uint16(len(saved.UserID)))
-		rec = append(append(rec, saved.UserID...), js...)
 		if err := data.Put(key, rec); err != nil {
 			return err
 		}
@@ -526,7 +531,9 @@ func (b *Bolt) Append(ctx context.Context, convID string, entries ...Entry) erro
 		return err
 	}
 	t := now(b.clock)
-	data, err := prepareEntries(entries, t)
+	buf := getWriteBuf()
+	defer putWriteBuf(buf)
+	data, err := buf.encodeEntries(entries, t)
 	if err != nil {
 		return err
 	}
@@ -769,4 +776,62 @@ func migrateV1(tx *bolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+// writeBuf holds the encoded values of one write until it has committed:
+// bbolt keeps referring to a value given to Put until then. Save and
+// Append take one from a pool, so a turn does not allocate its values.
+type writeBuf struct {
+	entries bytes.Buffer
+	enc     *json.Encoder
+	ends    []int
+	lines   [][]byte
+	rec     []byte
+}
+
+var writeBufs = sync.Pool{New: func() any {
+	w := &writeBuf{rec: make([]byte, 0, 1024)}
+	w.enc = json.NewEncoder(&w.entries)
+	return w
+}}
+
+func getWriteBuf() *writeBuf { return writeBufs.Get().(*writeBuf) }
+
+// putWriteBuf returns w to the pool, unless a big write left it big.
+func putWriteBuf(w *writeBuf) {
+	if w.entries.Cap() > 64<<10 || cap(w.rec) > 64<<10 {
+		return
+	}
+	w.entries.Reset()
+	clear(w.lines)
+	writeBufs.Put(w)
+}
+
+// encodeEntries is prepareEntries into w: the JSON of each entry (the same
+// bytes as json.Marshal, as json.Encoder writes them), valid until w goes
+// back to the pool.
+func (w *writeBuf) encodeEntries(entries []Entry, t time.Time) ([][]byte, error) {
+	w.ends = w.ends[:0]
+	for i, e := range entries {
+		if err := e.Validate(); err != nil {
+			return nil, fmt.Errorf("entry %d: %w", i, err)
+		}
+		if e.Time.IsZero() {
+			e.Time = t
+		}
+		e.Seq = 0
+		if err := w.enc.Encode(e); err != nil {
+			return nil, fmt.Errorf("store: encode entry %d: %w", i, err)
+		}
+		w.entries.Truncate(w.entries.Len() - 1) // Encode's newline
+		w.ends = append(w.ends, w.entries.Len())
+	}
+	all := w.entries.Bytes()
+	w.lines = w.lines[:0]
+	start := 0
+	for _, end := range w.ends {
+		w.lines = append(w.lines, all[start:end:end])
+		start = end
+	}
+	return w.lines, nil
 }
