@@ -32,6 +32,10 @@ type fakeTTS struct {
 	samples  int // total samples produced
 	// fail, when set, decides whether a request fails to start.
 	fail func(req tts.Request) error
+	// breakAfter > 0 makes the streams of texts containing breakWord fail
+	// after that many chunks.
+	breakAfter int
+	breakWord  string
 }
 
 func (f *fakeTTS) Synthesize(ctx context.Context, req tts.Request) (tts.Stream, error) {
@@ -54,6 +58,9 @@ func (f *fakeTTS) Synthesize(ctx context.Context, req tts.Request) (tts.Stream, 
 	}
 	n := int(wordDur) * req.SampleRate / int(time.Second)
 	st := &fakeTTSStream{}
+	if f.breakAfter > 0 && strings.Contains(src, f.breakWord) {
+		st.failAt = f.breakAfter
+	}
 	for i, w := range words {
 		s := make([]int16, n)
 		for j := range s {
@@ -117,6 +124,8 @@ type fakeTTSStream struct {
 	mu     sync.Mutex
 	chunks []tts.Chunk
 	closed bool
+	failAt int
+	n      int
 }
 
 func (s *fakeTTSStream) Recv() (tts.Chunk, error) {
@@ -127,6 +136,9 @@ func (s *fakeTTSStream) Recv() (tts.Chunk, error) {
 	}
 	if len(s.chunks) == 0 {
 		return tts.Chunk{}, io.EOF
+	}
+	if s.n++; s.failAt > 0 && s.n > s.failAt {
+		return tts.Chunk{}, errors.New("fake tts: engine crashed")
 	}
 	c := s.chunks[0]
 	s.chunks = s.chunks[1:]
@@ -154,6 +166,8 @@ type fakeSTT struct {
 	openErr error
 	// always answers when the script is used up.
 	always string
+	// writeErrAfter > 0 fails Write after that many frames.
+	writeErrAfter int
 }
 
 func (f *fakeSTT) Stream(ctx context.Context, cfg stt.Config) (stt.Stream, error) {
@@ -198,11 +212,16 @@ type fakeSTTStream struct {
 	once    sync.Once
 	done    chan struct{}
 	sent    bool
+	frames  int
 }
 
 func (s *fakeSTTStream) Write(fr *media.Frame) error {
 	if s.sent {
 		return stt.ErrClosed
+	}
+	s.frames++
+	if n := s.f.writeErrAfter; n > 0 && s.frames > n {
+		return errors.New("fake stt: connection reset")
 	}
 	var e float64
 	for _, v := range fr.Samples {

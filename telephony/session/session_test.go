@@ -689,3 +689,37 @@ func TestInbandDTMF(t *testing.T) {
 		t.Errorf("replies %q", got)
 	}
 }
+
+// The recognizer's connection breaks while the caller listens to the menu,
+// and the synthesizer crashes in the middle of the next prompt: each time
+// the fallback is said (after the audio already played) and the dialog
+// gets a no-match; the call goes on.
+func TestEngineErrorsMidStream(t *testing.T) {
+	h := newHarness(t, filecall.Config{Tail: -1, MaxDuration: 40 * time.Second})
+	h.rec.writeErrAfter = 50 // 1 s into the first prompt
+	h.synth.breakAfter, h.synth.breakWord = 2, "understand"
+	h.run()
+	errs := h.obs.kinds(session.Error)
+	if len(errs) < 2 || errs[0].Engine != "stt" || errs[1].Engine != "tts" {
+		t.Fatalf("errors %+v", errs)
+	}
+	said := h.synth.texts()
+	// The welcome, the fallback, the no-match prompt (which breaks), the
+	// fallback again…
+	if len(said) < 4 || said[1] != session.DefaultFallback || !strings.Contains(said[2], "understand") || said[3] != session.DefaultFallback {
+		t.Fatalf("said %q", said)
+	}
+	// The recognizer failed on the frame at 1 s: the prompt played until
+	// then and the fallback starts at once.
+	out := h.call.Output()
+	if errs[0].At != 1020*time.Millisecond || nonZero(out[:8000]) != 8000 {
+		t.Errorf("stt failure at %v, %d samples of prompt before", errs[0].At, nonZero(out[:8000]))
+	}
+	evs := h.events()
+	if evs[1].Type != dialog.EventNoMatch {
+		t.Errorf("events %+v", evs)
+	}
+	if r := h.ended().Reason; r != "too many failures" && r != "transferred" {
+		t.Errorf("end %q", r)
+	}
+}
