@@ -126,6 +126,8 @@ func (t *transcriptWriter) Observe(e session.Event) {
 		fmt.Fprintf(t.w, "%s caller: (silence)\n", at)
 	case session.BargeIn:
 		fmt.Fprintf(t.w, "%s        [barge-in: the caller heard %q]\n", at, e.Heard)
+	case session.Recorded:
+		fmt.Fprintf(t.w, "%s caller: [recording %s]\n", at, e.Text)
 	case session.Error:
 		fmt.Fprintf(t.w, "%s        [%s error: %v]\n", at, e.Engine, e.Err)
 	case session.CallEnded:

@@ -34,8 +34,10 @@
 //   - Hangup calls telephony.Call.Hangup and ends the session.
 //   - Record writes the caller's audio to a WAV file under
 //     Config.RecordDir until the end silence or the maximum duration and
-//     sends a [dialog.EventAttachment] with its file:// URL. Without a
-//     RecordDir the dialog gets a no-match (after the fallback message).
+//     sends a [dialog.EventAttachment] with its file:// URL (and
+//     Metadata["duration_ms"]); a caller silent for the no-input timeout
+//     leaves no file and a [dialog.EventNoInput]. Without a RecordDir the
+//     dialog gets a no-match (after the fallback message).
 //
 // When the caller hangs up the dialog gets [dialog.EventEnd]; so it does
 // when the bot hung up or transferred.

@@ -1082,7 +1082,17 @@ func (s *session) recordTick(ctx context.Context, f *media.Frame, ev vad.Event) 
 	if s.record != nil && s.record.EndSilence > 0 {
 		silence = s.record.EndSilence
 	}
-	quiet := !s.det.Speaking() && s.audio-max(s.det.End().Offset, r.start) >= silence
+	quiet := r.heard && !s.det.Speaking() && s.audio-max(s.det.End().Offset, r.start) >= silence
+	if !r.heard && s.audio-r.start >= s.cfg.NoInput {
+		// Nothing said: no recording, a no-input.
+		s.closeRecording()
+		os.Remove(r.path)
+		s.emit(Event{Kind: NoInput})
+		s.count("no_input")
+		s.beginTrace("no_input")
+		s.toDialog(ctx, dialog.Event{Type: dialog.EventNoInput}, "no_input")
+		return
+	}
 	if s.audio-r.start < maxD && !quiet {
 		return
 	}

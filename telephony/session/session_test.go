@@ -577,6 +577,8 @@ var recordBot = func(audioURL string) dialog.Bot {
 			return dialog.Reply{Messages: []dialog.Message{{Text: "Thanks"}}, Hangup: true}, nil
 		case dialog.EventNoMatch:
 			return dialog.Reply{Messages: []dialog.Message{{Text: "Cannot record"}}, Hangup: true}, nil
+		case dialog.EventNoInput:
+			return dialog.Reply{Messages: []dialog.Message{{Text: "Nothing recorded"}}, Hangup: true}, nil
 		}
 		return dialog.Reply{}, nil
 	})
@@ -721,5 +723,21 @@ func TestEngineErrorsMidStream(t *testing.T) {
 	}
 	if r := h.ended().Reason; r != "too many failures" && r != "transferred" {
 		t.Errorf("end %q", r)
+	}
+}
+
+func TestRecordSilentCaller(t *testing.T) {
+	dir := t.TempDir()
+	h := newHarness(t, filecall.Config{Tail: -1, MaxDuration: time.Minute})
+	st := store.NewMemory(store.Options{})
+	h.store = st
+	h.cfg.Dialog = runner.New(recordBot("https://example.com/jingle.mp3"), st)
+	h.cfg.RecordDir = dir
+	h.run()
+	if got := h.obs.replies(); got[len(got)-1] != "Nothing recorded" {
+		t.Errorf("replies %q", got)
+	}
+	if files, _ := os.ReadDir(dir); len(files) != 0 {
+		t.Errorf("files left: %v", files)
 	}
 }
