@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -739,5 +740,33 @@ func TestRecordSilentCaller(t *testing.T) {
 	}
 	if files, _ := os.ReadDir(dir); len(files) != 0 {
 		t.Errorf("files left: %v", files)
+	}
+}
+
+// Wideband and WebRTC-rate legs: the session synthesizes at the call's
+// rate and runs its VAD at 16 kHz (resampled from 48 kHz).
+func TestRates(t *testing.T) {
+	for _, rate := range []int{16000, 48000} {
+		t.Run(strconv.Itoa(rate), func(t *testing.T) {
+			h := newHarness(t, filecall.Config{Rate: rate, InputRate: 8000, Input: speechAt(6*time.Second, 800*time.Millisecond), Tail: 5 * time.Second},
+				stt.Result{Text: "goodbye"})
+			h.run()
+			if got := h.obs.replies(); len(got) != 2 || got[1] != "Thank you for calling. Goodbye!" {
+				t.Fatalf("replies %q", got)
+			}
+			if c := h.rec.configs[0]; c.SampleRate != rate {
+				t.Errorf("stt at %d Hz", c.SampleRate)
+			}
+			for _, r := range h.synth.requests {
+				if r.SampleRate != rate {
+					t.Errorf("tts at %d Hz", r.SampleRate)
+				}
+			}
+			// The greeting (6 words, and 16 of the menu's SSML) and the
+			// goodbye (5) were played in full.
+			if n, want := nonZero(h.call.Output()), 27*int(wordDur)*rate/int(time.Second); n != want {
+				t.Errorf("%d samples played, want %d", n, want)
+			}
+		})
 	}
 }
