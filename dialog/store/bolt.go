@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,7 +56,10 @@ type Bolt struct {
 }
 
 // Group commit bounds: how many times a fresh leader yields the processor
-// for more writers to join, and the batch size past which it stops.
+// for more writers to join, and how many writes one commit takes (the
+// leader stops yielding there, and later writers wait for the next
+// commit). A writer therefore waits at most for the commit under way, for
+// its own, and for the scheduling rounds of its leader's yields.
 const (
 	maxYields = 4
 	maxBatch  = 1024
@@ -233,7 +237,13 @@ func (b *Bolt) write(ctx context.Context, fn func(*bolt.Tx) error) error {
 		}
 	}
 	batch := b.queue
-	b.queue = nil
+	if len(batch) > maxBatch {
+		// The rest waits for the next commit, which its first writer leads.
+		batch = slices.Clone(batch[:maxBatch])
+		b.queue = slices.Delete(b.queue, 0, maxBatch)
+	} else {
+		b.queue = nil
+	}
 	b.mu.Unlock()
 
 	b.commit(batch)

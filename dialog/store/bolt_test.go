@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"reflect"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -290,4 +292,43 @@ func TestBoltMigrateV1(t *testing.T) {
 		}
 		return nil
 	}))
+}
+
+// TestBoltGroupCommitOneCore: with one processor, writers that are ready
+// together share commits (a lone writer could not otherwise be joined by
+// anyone while it commits), and every write lands.
+func TestBoltGroupCommitOneCore(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	b, err := OpenBolt(filepath.Join(t.TempDir(), "parole.db"), Options{NoSync: true})
+	must(t, err)
+	defer b.Close()
+	ctx := context.Background()
+	const writers, saves = 32, 20
+	commits := b.commits.Load()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			id := fmt.Sprint("c", w)
+			var ver Version
+			for range saves {
+				var err error
+				if ver, err = b.Save(ctx, &dialog.Conversation{ID: id}, ver, EventEntry("web", dialog.Text("hi"))); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	n := b.commits.Load() - commits
+	if per := float64(writers*saves) / float64(n); per < 4 {
+		t.Errorf("%d writes took %d commits: %.1f per commit, want ≥ 4", writers*saves, n, per)
+	}
+	for w := range writers {
+		tr, err := b.Transcript(ctx, fmt.Sprint("c", w))
+		must(t, err)
+		if len(tr) != saves {
+			t.Fatalf("c%d: %d transcript entries, want %d", w, len(tr), saves)
+		}
+	}
 }

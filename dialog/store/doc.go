@@ -24,6 +24,17 @@
 // bot must be safe to run again (bots only change the conversation, so
 // they are). [Update] runs the same loop for changes made without a bot.
 //
+// # The bbolt file
+//
+// The bbolt store's file format changed before the first release: format 2
+// keeps each conversation's record right after its transcript entries in
+// one bucket, so a turn rewrites one leaf page (and the branch pages above
+// it) instead of four page paths; see [Bolt]. [OpenBolt] converts a file of
+// format 1 in place, in one transaction, the first time it opens it.
+// Writes from many goroutines share commits (group commit, and one fsync
+// per commit unless [Options.NoSync]); with one processor a committing
+// writer first yields it so that the writers ready to run can join.
+//
 // # What is tested
 //
 // The suite in store_test.go runs against all three stores, Redis against
