@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"slices"
 	"time"
 	"unicode/utf8"
@@ -26,6 +27,9 @@ import (
 // value needs what it does not do: escaped characters in a string, or a
 // time json.Marshal refuses.
 func appendConvJSON(dst []byte, conv *dialog.Conversation) ([]byte, bool) {
+	if !convFast {
+		return dst, false
+	}
 	orig := dst
 	fail := func() ([]byte, bool) { return orig, false }
 	var ok bool
@@ -135,6 +139,9 @@ func appendTime(dst []byte, t time.Time) ([]byte, bool) {
 // reads (see above); ok false means it is not, and conv must be thrown
 // away. When ok is true, json.Unmarshal of b gives the same conversation.
 func parseConvJSON(b []byte, conv *dialog.Conversation) bool {
+	if !convFast {
+		return false
+	}
 	p := convParser{b: b}
 	p.space()
 	if !p.byte('{') {
@@ -206,6 +213,45 @@ func parseConvJSON(b []byte, conv *dialog.Conversation) bool {
 
 // convKeys are the JSON names of dialog.Conversation's fields.
 var convKeys = [...]string{"id", "user_id", "channel", "voice", "locale", "step", "slots", "vars", "started", "updated", "ended"}
+
+// convFields is dialog.Conversation as the fast path knows it: each
+// field's name, JSON tag and type.
+var convFields = []struct {
+	name, tag string
+	typ       reflect.Type
+}{
+	{"ID", "id", reflect.TypeFor[string]()},
+	{"UserID", "user_id,omitempty", reflect.TypeFor[string]()},
+	{"Channel", "channel", reflect.TypeFor[string]()},
+	{"Voice", "voice,omitempty", reflect.TypeFor[bool]()},
+	{"Locale", "locale,omitempty", reflect.TypeFor[string]()},
+	{"Step", "step,omitempty", reflect.TypeFor[string]()},
+	{"Slots", "slots,omitempty", reflect.TypeFor[map[string]string]()},
+	{"Vars", "vars,omitempty", reflect.TypeFor[map[string]string]()},
+	{"Started", "started", reflect.TypeFor[time.Time]()},
+	{"Updated", "updated", reflect.TypeFor[time.Time]()},
+	{"Ended", "ended,omitempty", reflect.TypeFor[bool]()},
+}
+
+// convFast says dialog.Conversation is still the struct the fast path was
+// written for. When a field is added or changed, the fast path steps aside
+// and encoding/json does all the work (and TestConvJSONFields fails, so
+// that the fast path gets updated).
+var convFast = convShapeKnown()
+
+func convShapeKnown() bool {
+	typ := reflect.TypeFor[dialog.Conversation]()
+	if typ.NumField() != len(convFields) {
+		return false
+	}
+	for i, w := range convFields {
+		f := typ.Field(i)
+		if f.Name != w.name || f.Tag.Get("json") != w.tag || f.Type != w.typ {
+			return false
+		}
+	}
+	return true
+}
 
 // convParser reads the subset of JSON parseConvJSON accepts.
 type convParser struct {
