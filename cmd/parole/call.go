@@ -50,7 +50,7 @@ func callCommand(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	eng, err := loadFlow(*flowPath, logger)
+	eng, err := loadFlow(*flowPath, logger, nil)
 	if err != nil {
 		return fmt.Errorf("call: %w", err)
 	}

@@ -50,7 +50,7 @@ func chatCommand(ctx context.Context, args []string, stdin io.Reader, stdout, st
 		peer = newRemoteChat(*server, *path, *lang).handle
 	} else {
 		logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		bot, err := loadFlow(*flowPath, logger)
+		bot, err := loadFlow(*flowPath, logger, nil)
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -271,5 +272,67 @@ func TestSayCommand(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"say", "-o", out}, nil, &stdout, &stderr); err != errUsage {
 		t.Fatalf("say without text: %v", err)
+	}
+}
+
+// TestServeAsksRasa checks that a configured Rasa server is asked first:
+// it understands a phrase the built-in matcher does not.
+func TestServeAsksRasa(t *testing.T) {
+	var asked sync.WaitGroup
+	asked.Add(1)
+	var once sync.Once
+	rasa := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/model/parse" || r.URL.Query().Get("token") != "s3cret" {
+			http.Error(w, "unexpected request "+r.URL.String(), http.StatusBadRequest)
+			return
+		}
+		var req struct {
+			Text string `json:"text"`
+		}
+		json.NewDecoder(r.Body).Decode(&req)
+		w.Header().Set("Content-Type", "application/json")
+		if req.Text == "I fancy a chat with you on a weekday" {
+			once.Do(asked.Done)
+			io.WriteString(w, `{"text":"`+req.Text+`","intent":{"name":"book","confidence":0.93},"entities":[]}`)
+			return
+		}
+		io.WriteString(w, `{"text":"`+req.Text+`","intent":{"name":"nlu_fallback","confidence":0.4},"entities":[]}`)
+	}))
+	defer rasa.Close()
+	cfgPath := filepath.Join(t.TempDir(), "parole.yaml")
+	os.WriteFile(cfgPath, []byte("dialog:\n  store: memory\n  rasa_url: "+rasa.URL+"\n  rasa_token: ${TEST_RASA_TOKEN}\n"), 0o600)
+	t.Setenv("TEST_RASA_TOKEN", "s3cret")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"serve", "-config", cfgPath, "-http", "127.0.0.1:0", "-log-level", "warn"}, nil, &stdout, &stderr)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+		http.DefaultClient.CloseIdleConnections()
+	}()
+	var base string
+	for deadline := time.Now().Add(5 * time.Second); base == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
+			base = m[1]
+		}
+	}
+	if base == "" {
+		t.Fatalf("server did not start: %s", stderr.String())
+	}
+	resp, err := http.Post(base+"/io/web", "application/json", strings.NewReader(`{"query":"I fancy a chat with you on a weekday","userId":"r1","locale":"en"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	asked.Wait()
+	if !strings.Contains(string(body), "Which day would you like to come?") {
+		t.Fatalf("reply did not follow Rasa's intent: %s", body)
 	}
 }

@@ -59,7 +59,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	bot, err := loadFlow(cfg.Dialog.Flow, logger)
+	bot, err := loadFlow(cfg.Dialog.Flow, logger, nluOf(cfg.Dialog))
 	if err != nil {
 		return err
 	}

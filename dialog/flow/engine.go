@@ -25,6 +25,7 @@ type Engine struct {
 	client  *http.Client
 	logger  *slog.Logger
 	now     func() time.Time
+	nlu     intent.NLU // nil: the built-in matcher only
 }
 
 type compiledStep struct {
@@ -41,6 +42,15 @@ func WithHTTPClient(c *http.Client) Option { return func(e *Engine) { e.client =
 
 // WithLogger sets where the engine logs webhook failures and flow errors.
 func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.logger = l } }
+
+// WithNLU plugs an external natural-language understanding back end (Rasa,
+// …) in front of the built-in matcher. For typed or recognized text the
+// engine asks it first: an intent it names that is one of the current
+// step's intents or a global intent, with a confidence at or above the
+// flow's threshold, wins. Otherwise — another intent, a low confidence, or
+// an error of the back end (logged) — the built-in matcher decides, so a
+// slow or broken NLU never stops a conversation.
+func WithNLU(n intent.NLU) Option { return func(e *Engine) { e.nlu = n } }
 
 // WithClock sets the clock used for relative dates ("tomorrow").
 func WithClock(now func() time.Time) Option { return func(e *Engine) { e.now = now } }
@@ -122,6 +132,7 @@ type turn struct {
 	conv  *dialog.Conversation
 	lang  string
 	reply dialog.Reply
+	nlu   intent.Result // the external NLU's reading of a text event
 }
 
 func (t *turn) say(m dialog.Message) { t.reply.Messages = append(t.reply.Messages, m) }
@@ -150,10 +161,23 @@ func (e *Engine) Handle(ctx context.Context, conv *dialog.Conversation, ev dialo
 	case dialog.EventNoMatch, dialog.EventAttachment:
 		return t.reply, e.retry(ctx, t, step, false)
 	}
-	if g, name := e.matchGlobal(ctx, ev, t.lang); g != nil {
-		return t.reply, e.global(ctx, t, step, name, g)
+	if e.nlu != nil && ev.Type == dialog.EventText && (len(step.Intents) > 0 || len(e.flow.Globals) > 0) {
+		res, err := e.nlu.Parse(ctx, ev.Text, t.lang)
+		if err != nil {
+			e.logger.LogAttrs(ctx, slog.LevelWarn, "NLU failed, using the built-in matcher",
+				slog.String("flow", e.flow.Name), slog.String("step", step.name), slog.String("error", err.Error()))
+		} else if res.Confidence >= e.flow.Defaults.Threshold {
+			t.nlu = res
+		}
 	}
-	value, ok := e.understand(ctx, step, ev, t.lang)
+	// A step intent the NLU named confidently wins over the built-in
+	// matching of global intents.
+	if _, stepIntent := step.Intents[t.nlu.Intent]; !stepIntent {
+		if g, name := e.matchGlobal(ctx, t, ev); g != nil {
+			return t.reply, e.global(ctx, t, step, name, g)
+		}
+	}
+	value, ok := e.understand(ctx, t, step, ev)
 	if !ok {
 		return t.reply, e.retry(ctx, t, step, false)
 	}
@@ -413,7 +437,11 @@ func (e *Engine) retry(ctx context.Context, t *turn, s *Step, noInput bool) erro
 }
 
 // matchGlobal returns the global intent ev expresses, if any.
-func (e *Engine) matchGlobal(ctx context.Context, ev dialog.Event, lang string) (*Global, string) {
+func (e *Engine) matchGlobal(ctx context.Context, t *turn, ev dialog.Event) (*Global, string) {
+	lang := t.lang
+	if g := e.flow.Globals[t.nlu.Intent]; g != nil {
+		return g, t.nlu.Intent
+	}
 	switch ev.Type {
 	case dialog.EventChoice:
 		if name, ok := strings.CutPrefix(ev.Choice, "global:"); ok && e.flow.Globals[name] != nil {

@@ -3,6 +3,7 @@ package flow
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/parole-voice/parole/dialog"
+	"github.com/parole-voice/parole/dialog/intent"
 )
 
 func demoEngine(t *testing.T) *Engine {
@@ -453,4 +455,57 @@ func TestNumberListAndTextSlots(t *testing.T) {
 	c.expect(c.send(dialog.Event{Type: dialog.EventChoice, Choice: "wine"}), "drink", "Sorry")
 	c.expect(c.say("a glass of wine"), "drink", "Sorry")
 	c.expect(c.send(dialog.Event{Type: dialog.EventChoice, Choice: "tea"}), "note")
+}
+
+// fakeNLU answers every utterance with one fixed reading, or an error.
+type fakeNLU struct {
+	res   intent.Result
+	err   error
+	calls int
+}
+
+func (f *fakeNLU) Parse(_ context.Context, text, lang string) (intent.Result, error) {
+	f.calls++
+	r := f.res
+	r.Text = text
+	return r, f.err
+}
+
+func TestExternalNLU(t *testing.T) {
+	f, err := Demo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	tests := []struct {
+		name string
+		nlu  *fakeNLU
+		said string
+		step string
+	}{
+		// The NLU understands what the built-in matcher cannot.
+		{"step intent", &fakeNLU{res: intent.Result{Intent: "book", Confidence: 0.9}}, "I fancy seeing you on a weekday", "ask_date"},
+		{"global intent", &fakeNLU{res: intent.Result{Intent: "operator", Confidence: 0.8}}, "put me through to a person", "operator"},
+		// A confident step intent wins over the built-in global matcher.
+		{"step intent over built-in global", &fakeNLU{res: intent.Result{Intent: "hours", Confidence: 0.9}}, "help", "anything_else"},
+		// Low confidence, unknown intents and errors fall back to the built-in matcher.
+		{"low confidence", &fakeNLU{res: intent.Result{Intent: "book", Confidence: 0.2}}, "when are you open", "anything_else"},
+		{"unknown intent", &fakeNLU{res: intent.Result{Intent: "weather", Confidence: 0.99}}, "when are you open", "anything_else"},
+		{"error", &fakeNLU{err: errors.New("rasa is down")}, "when are you open", "anything_else"},
+		{"error and nothing matches", &fakeNLU{err: errors.New("rasa is down")}, "purple elephants", "menu"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := New(f, WithNLU(tt.nlu), quiet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := newChat(t, e, "en", false)
+			c.send(dialog.Event{Type: dialog.EventStart})
+			c.expect(c.say(tt.said), tt.step)
+			if tt.nlu.calls != 1 {
+				t.Fatalf("NLU called %d times, want once", tt.nlu.calls)
+			}
+		})
+	}
 }

@@ -27,9 +27,13 @@ var (
 
 // understand returns what ev means in step s: the intent name in an intents
 // step, the slot value in a slot step.
-func (e *Engine) understand(ctx context.Context, s *Step, ev dialog.Event, lang string) (string, bool) {
+func (e *Engine) understand(ctx context.Context, t *turn, s *Step, ev dialog.Event) (string, bool) {
 	cs := e.steps[s.name]
+	lang := t.lang
 	if len(s.Intents) > 0 {
+		if _, ok := s.Intents[t.nlu.Intent]; ok {
+			return t.nlu.Intent, true
+		}
 		switch ev.Type {
 		case dialog.EventChoice:
 			_, ok := s.Intents[ev.Choice]

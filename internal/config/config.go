@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"reflect"
 	"regexp"
@@ -90,6 +91,14 @@ type DialogConfig struct {
 	// RedisURL is the redis:// URL of the redis store; use ${PAROLE_REDIS_URL}
 	// to keep the password out of the file.
 	RedisURL string `yaml:"redis_url"`
+	// RasaURL, when set, is a Rasa server whose /model/parse the flow asks
+	// before its built-in intent matcher.
+	RasaURL string `yaml:"rasa_url"`
+	// RasaToken is the Rasa server's auth token; use ${PAROLE_RASA_TOKEN}.
+	RasaToken string `yaml:"rasa_token"`
+	// RasaTimeout bounds one Rasa call; past it the built-in matcher
+	// decides.
+	RasaTimeout time.Duration `yaml:"rasa_timeout"`
 }
 
 // Default returns the configuration parole runs with when nothing is given.
@@ -97,7 +106,7 @@ func Default() Config {
 	return Config{
 		Server: ServerConfig{HTTP: ":8080", ShutdownTimeout: 10 * time.Second, MaxBodyBytes: 1 << 20},
 		Log:    LogConfig{Level: "info", Format: "text"},
-		Dialog: DialogConfig{Store: "embedded", StorePath: "parole.db"},
+		Dialog: DialogConfig{Store: "embedded", StorePath: "parole.db", RasaTimeout: 2 * time.Second},
 		Connectors: ConnectorsConfig{Web: WebConfig{Enabled: true, Config: web.Config{
 			Path: web.DefaultPath, AllowedOrigins: []string{}, Rate: web.DefaultRate, Burst: web.DefaultBurst,
 			MaxBodyBytes: web.DefaultMaxBodyBytes, PingInterval: web.DefaultPingInterval,
@@ -207,6 +216,14 @@ func (c Config) Validate() error {
 		}
 	default:
 		bad("dialog.store", "want memory, embedded or redis, got %q", c.Dialog.Store)
+	}
+	if u := c.Dialog.RasaURL; u != "" {
+		if p, err := url.Parse(u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			bad("dialog.rasa_url", "want an http or https URL, got %q", u)
+		}
+	}
+	if c.Dialog.RasaTimeout <= 0 {
+		bad("dialog.rasa_timeout", "must be positive")
 	}
 	if c.Connectors.Web.Enabled {
 		if err := c.Connectors.Web.Validate(); err != nil {
