@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"runtime"
@@ -792,36 +791,31 @@ func migrateV1(tx *bolt.Tx) error {
 // bbolt keeps referring to a value given to Put until then. Save and
 // Append take one from a pool, so a turn does not allocate its values.
 type writeBuf struct {
-	entries bytes.Buffer
-	enc     *json.Encoder
+	entries []byte
 	ends    []int
 	lines   [][]byte
 	rec     []byte
 }
 
 var writeBufs = sync.Pool{New: func() any {
-	w := &writeBuf{rec: make([]byte, 0, 1024)}
-	w.enc = json.NewEncoder(&w.entries)
-	return w
+	return &writeBuf{entries: make([]byte, 0, 2048), rec: make([]byte, 0, 1024)}
 }}
 
 func getWriteBuf() *writeBuf { return writeBufs.Get().(*writeBuf) }
 
 // putWriteBuf returns w to the pool, unless a big write left it big.
 func putWriteBuf(w *writeBuf) {
-	if w.entries.Cap() > 64<<10 || cap(w.rec) > 64<<10 {
+	if cap(w.entries) > 64<<10 || cap(w.rec) > 64<<10 {
 		return
 	}
-	w.entries.Reset()
 	clear(w.lines)
 	writeBufs.Put(w)
 }
 
-// encodeEntries is prepareEntries into w: the JSON of each entry (the same
-// bytes as json.Marshal, as json.Encoder writes them), valid until w goes
-// back to the pool.
+// encodeEntries is prepareEntries into w: the JSON of each entry, valid
+// until w goes back to the pool.
 func (w *writeBuf) encodeEntries(entries []Entry, t time.Time) ([][]byte, error) {
-	w.ends = w.ends[:0]
+	w.entries, w.ends = w.entries[:0], w.ends[:0]
 	for i, e := range entries {
 		if err := e.Validate(); err != nil {
 			return nil, fmt.Errorf("entry %d: %w", i, err)
@@ -830,13 +824,13 @@ func (w *writeBuf) encodeEntries(entries []Entry, t time.Time) ([][]byte, error)
 			e.Time = t
 		}
 		e.Seq = 0
-		if err := w.enc.Encode(e); err != nil {
+		var err error
+		if w.entries, err = encodeEntryJSON(w.entries, &e); err != nil {
 			return nil, fmt.Errorf("store: encode entry %d: %w", i, err)
 		}
-		w.entries.Truncate(w.entries.Len() - 1) // Encode's newline
-		w.ends = append(w.ends, w.entries.Len())
+		w.ends = append(w.ends, len(w.entries))
 	}
-	all := w.entries.Bytes()
+	all := w.entries
 	w.lines = w.lines[:0]
 	start := 0
 	for _, end := range w.ends {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
-	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -15,7 +14,8 @@ import (
 // encoding/json's reflection made that the largest cost of a bbolt turn
 // after bbolt itself. appendConvJSON and parseConvJSON are a fast path for
 // the JSON that json.Marshal writes for a [dialog.Conversation]: the
-// encoder writes exactly the bytes json.Marshal would, and the decoder
+// encoder (built on entryjson.go's jsonWriter) writes exactly the bytes
+// json.Marshal would, and the decoder
 // accepts only a strict subset of JSON (the known keys, each once, in any
 // order; strings without escapes; no null, no numbers) and reports
 // anything else as not handled, for encoding/json to deal with. The tests
@@ -23,106 +23,44 @@ import (
 // FuzzConvJSON on arbitrary input).
 
 // appendConvJSON appends the JSON of conv to dst, the same bytes as
-// json.Marshal(conv), and returns ok false (and dst unchanged) when a
-// value needs what it does not do: escaped characters in a string, or a
-// time json.Marshal refuses.
+// json.Marshal(conv), and returns ok false (and dst unchanged) when it
+// cannot: a time json.Marshal refuses, or dialog.Conversation changed
+// shape (see convFast).
 func appendConvJSON(dst []byte, conv *dialog.Conversation) ([]byte, bool) {
 	if !convFast {
 		return dst, false
 	}
-	orig := dst
-	fail := func() ([]byte, bool) { return orig, false }
-	var ok bool
-	str := func(key, s string, omitEmpty bool) {
-		if !ok || (omitEmpty && s == "") {
-			return
-		}
-		dst = append(dst, key...)
-		dst, ok = appendPlainString(dst, s)
-	}
-	ok = true
-	dst = append(dst, '{')
-	str(`"id":`, conv.ID, false)
-	str(`,"user_id":`, conv.UserID, true)
-	str(`,"channel":`, conv.Channel, false)
+	w := jsonWriter{b: dst, ok: true}
+	first := true
+	w.raw(`{`)
+	w.strField(&first, "id", conv.ID, false)
+	w.strField(&first, "user_id", conv.UserID, true)
+	w.strField(&first, "channel", conv.Channel, false)
 	if conv.Voice {
-		dst = append(dst, `,"voice":true`...)
+		w.raw(`,"voice":true`)
 	}
-	str(`,"locale":`, conv.Locale, true)
-	str(`,"step":`, conv.Step, true)
-	if !ok {
-		return fail()
-	}
+	w.strField(&first, "locale", conv.Locale, true)
+	w.strField(&first, "step", conv.Step, true)
 	if len(conv.Slots) > 0 {
-		if dst, ok = appendStringMap(append(dst, `,"slots":`...), conv.Slots); !ok {
-			return fail()
-		}
+		w.field(&first, "slots")
+		w.strMap(conv.Slots)
 	}
 	if len(conv.Vars) > 0 {
-		if dst, ok = appendStringMap(append(dst, `,"vars":`...), conv.Vars); !ok {
-			return fail()
-		}
+		w.field(&first, "vars")
+		w.strMap(conv.Vars)
 	}
-	if dst, ok = appendTime(append(dst, `,"started":`...), conv.Started); !ok {
-		return fail()
-	}
-	if dst, ok = appendTime(append(dst, `,"updated":`...), conv.Updated); !ok {
-		return fail()
-	}
+	w.field(&first, "started")
+	w.time(conv.Started)
+	w.field(&first, "updated")
+	w.time(conv.Updated)
 	if conv.Ended {
-		dst = append(dst, `,"ended":true`...)
+		w.raw(`,"ended":true`)
 	}
-	return append(dst, '}'), true
-}
-
-// appendPlainString appends s quoted, ok false when json.Marshal would
-// escape something in it: a control character, a quote or backslash, <,
-// > or & (its HTML escaping), invalid UTF-8, U+2028 or U+2029.
-func appendPlainString(dst []byte, s string) ([]byte, bool) {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-				return dst, false
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 || r == '\u2028' || r == '\u2029' {
-			return dst, false
-		}
-		i += size
+	w.raw(`}`)
+	if !w.ok {
+		return dst, false
 	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"'), true
-}
-
-// appendStringMap appends m as a JSON object with its keys sorted, as
-// json.Marshal does.
-func appendStringMap(dst []byte, m map[string]string) ([]byte, bool) {
-	var buf [16]string
-	keys := buf[:0]
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	ok := true
-	dst = append(dst, '{')
-	for i, k := range keys {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		if dst, ok = appendPlainString(dst, k); !ok {
-			return dst, false
-		}
-		dst = append(dst, ':')
-		if dst, ok = appendPlainString(dst, m[k]); !ok {
-			return dst, false
-		}
-	}
-	return append(dst, '}'), true
+	return w.b, true
 }
 
 // appendTime appends t quoted in RFC 3339 with nanoseconds, as

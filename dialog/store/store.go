@@ -361,7 +361,7 @@ func prepareEntries(entries []Entry, t time.Time) ([][]byte, error) {
 			e.Time = t
 		}
 		e.Seq = 0
-		b, err := json.Marshal(e)
+		b, err := encodeEntryJSON(nil, &e)
 		if err != nil {
 			return nil, fmt.Errorf("store: encode entry %d: %w", i, err)
 		}
