@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parole-voice/parole/dialog"
@@ -328,12 +330,21 @@ func stamp(conv *dialog.Conversation, t time.Time) {
 }
 
 func encodeConv(conv *dialog.Conversation) ([]byte, error) {
-	b, err := encodeConvJSON(nil, conv)
+	scratch := scratchBufs.Get().(*[]byte)
+	defer scratchBufs.Put(scratch)
+	b, err := encodeConvJSON((*scratch)[:0], conv)
 	if err != nil {
 		return nil, fmt.Errorf("store: encode conversation %q: %w", conv.ID, err)
 	}
-	return b, nil
+	if cap(b) <= 64<<10 {
+		*scratch = b
+	}
+	return bytes.Clone(b), nil
 }
+
+// scratchBufs holds buffers to encode into before copying the result out
+// at its exact size.
+var scratchBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 func decodeConv(id string, b []byte) (*dialog.Conversation, error) {
 	conv := new(dialog.Conversation)
@@ -353,6 +364,15 @@ func decodeConv(id string, b []byte) (*dialog.Conversation, error) {
 // Seq is not stored (the position gives it).
 func prepareEntries(entries []Entry, t time.Time) ([][]byte, error) {
 	out := make([][]byte, len(entries))
+	ends := make([]int, len(entries))
+	scratch := scratchBufs.Get().(*[]byte)
+	defer scratchBufs.Put(scratch)
+	buf := (*scratch)[:0]
+	defer func() {
+		if cap(buf) <= 64<<10 {
+			*scratch = buf
+		}
+	}()
 	for i, e := range entries {
 		if err := e.Validate(); err != nil {
 			return nil, fmt.Errorf("entry %d: %w", i, err)
@@ -361,11 +381,17 @@ func prepareEntries(entries []Entry, t time.Time) ([][]byte, error) {
 			e.Time = t
 		}
 		e.Seq = 0
-		b, err := encodeEntryJSON(nil, &e)
-		if err != nil {
+		var err error
+		if buf, err = encodeEntryJSON(buf, &e); err != nil {
 			return nil, fmt.Errorf("store: encode entry %d: %w", i, err)
 		}
-		out[i] = b
+		ends[i] = len(buf)
+	}
+	all := bytes.Clone(buf) // one allocation of the exact size for all
+	start := 0
+	for i, end := range ends {
+		out[i] = all[start:end:end]
+		start = end
 	}
 	return out, nil
 }
