@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -97,20 +98,34 @@ func BenchmarkTurnConcurrent(b *testing.B) {
 			r := demoRunner(b, s)
 			ctx := context.Background()
 			var next atomic.Int64
+			var mu sync.Mutex
+			var all []time.Duration
 			b.SetParallelism(64)
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {
 				conv := fmt.Sprint("c", next.Add(1))
+				lat := make([]time.Duration, 0, 1024)
 				i := 0
 				for pb.Next() {
+					t0 := time.Now()
 					if _, err := r.Handle(ctx, Session{ConversationID: conv, Channel: "bench", Locale: "en"}, script[i%len(script)]); err != nil {
 						b.Error(err)
 						return
 					}
+					if len(lat) < cap(lat) {
+						lat = append(lat, time.Since(t0))
+					}
 					i++
 				}
+				mu.Lock()
+				all = append(all, lat...)
+				mu.Unlock()
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "turns/s")
+			if len(all) > 0 {
+				slices.Sort(all)
+				b.ReportMetric(float64(all[len(all)*99/100].Microseconds()), "p99-µs")
+			}
 		})
 	}
 }
