@@ -90,3 +90,16 @@ func WriteS16(tb testing.TB, path string, s []int16) {
 		tb.Fatal(err)
 	}
 }
+
+// ReportFrames reports a benchmark's cost per 20 ms audio frame (ns/frame)
+// and how many times faster than real time that is (x-realtime), given how
+// many frames it processed in b's elapsed time.
+func ReportFrames(b *testing.B, frames int) {
+	b.Helper()
+	if frames <= 0 {
+		return
+	}
+	perFrame := float64(b.Elapsed().Nanoseconds()) / float64(frames)
+	b.ReportMetric(perFrame, "ns/frame")
+	b.ReportMetric(float64(20*time.Millisecond)/perFrame, "x-realtime")
+}

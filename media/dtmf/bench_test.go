@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parole-voice/parole/media"
+	"github.com/parole-voice/parole/internal/testutil"
 )
 
 // benchAudio is 2 s of keys with pauses in light noise at rate Hz.
@@ -27,12 +27,6 @@ func benchAudio(tb testing.TB, rate int) []int16 {
 	return pcm[:len(pcm)/(rate/50)*(rate/50)]
 }
 
-func reportFrames(b *testing.B, frames int) {
-	perFrame := float64(b.Elapsed().Nanoseconds()) / float64(frames)
-	b.ReportMetric(perFrame, "ns/frame")
-	b.ReportMetric(float64(media.FrameDuration)/perFrame, "x-realtime")
-}
-
 func benchDetector(b *testing.B, rate int) {
 	pcm := benchAudio(b, rate)
 	d, _ := NewDetector(DetectorConfig{Rate: rate})
@@ -46,7 +40,7 @@ func benchDetector(b *testing.B, rate int) {
 		keys += len(out)
 		frames++
 	}
-	reportFrames(b, frames)
+	testutil.ReportFrames(b, frames)
 	if frames > 2*len(pcm)/n && keys == 0 {
 		b.Fatal("no key detected")
 	}

@@ -3,7 +3,8 @@ package g711
 import (
 	"math"
 	"testing"
-	"time"
+
+	"github.com/parole-voice/parole/internal/testutil"
 )
 
 // benchPCM is one second of 8 kHz audio: two tones and noise-like harmonics.
@@ -16,12 +17,6 @@ func benchPCM() []int16 {
 	return pcm
 }
 
-func reportFrame(b *testing.B, frames int) {
-	perFrame := float64(b.Elapsed().Nanoseconds()) / float64(frames)
-	b.ReportMetric(perFrame, "ns/frame")
-	b.ReportMetric(float64(20*time.Millisecond)/perFrame, "x-realtime")
-}
-
 func benchEncode(b *testing.B, enc func([]byte, []int16) []byte) {
 	pcm := benchPCM()
 	buf := make([]byte, 0, BytesPerFrame)
@@ -32,7 +27,7 @@ func benchEncode(b *testing.B, enc func([]byte, []int16) []byte) {
 		buf = enc(buf[:0], pcm[off:off+SamplesPerFrame])
 		frames++
 	}
-	reportFrame(b, frames)
+	testutil.ReportFrames(b, frames)
 }
 
 func benchDecode(b *testing.B, enc func([]byte, []int16) []byte, dec func([]int16, []byte) []int16) {
@@ -45,7 +40,7 @@ func benchDecode(b *testing.B, enc func([]byte, []int16) []byte, dec func([]int1
 		out = dec(out[:0], code[off:off+BytesPerFrame])
 		frames++
 	}
-	reportFrame(b, frames)
+	testutil.ReportFrames(b, frames)
 }
 
 // BenchmarkEncodeUlaw encodes 20 ms frames (160 samples → 160 bytes).

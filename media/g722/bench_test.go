@@ -3,7 +3,8 @@ package g722
 import (
 	"math"
 	"testing"
-	"time"
+
+	"github.com/parole-voice/parole/internal/testutil"
 )
 
 // benchPCM is one second of a two-tone signal with noise-like harmonics.
@@ -14,12 +15,6 @@ func benchPCM() []int16 {
 		pcm[i] = int16(9000*math.Sin(2*math.Pi*300*x) + 4000*math.Sin(2*math.Pi*3100*x) + float64((i*7919)%2001-1000))
 	}
 	return pcm
-}
-
-func reportFrame(b *testing.B, frames int) {
-	perFrame := float64(b.Elapsed().Nanoseconds()) / float64(frames)
-	b.ReportMetric(perFrame, "ns/frame")
-	b.ReportMetric(float64(20*time.Millisecond)/perFrame, "x-realtime")
 }
 
 // BenchmarkEncode encodes 20 ms frames (320 samples → 160 bytes).
@@ -34,7 +29,7 @@ func BenchmarkEncode(b *testing.B) {
 		buf = e.Encode(buf[:0], pcm[off:off+SamplesPerFrame])
 		frames++
 	}
-	reportFrame(b, frames)
+	testutil.ReportFrames(b, frames)
 }
 
 // BenchmarkDecode decodes 20 ms frames (160 bytes → 320 samples).
@@ -49,5 +44,5 @@ func BenchmarkDecode(b *testing.B) {
 		out = d.Decode(out[:0], code[off:off+BytesPerFrame])
 		frames++
 	}
-	reportFrame(b, frames)
+	testutil.ReportFrames(b, frames)
 }

@@ -3,14 +3,9 @@ package opus
 import (
 	"strconv"
 	"testing"
-	"time"
-)
 
-func reportFrame(b *testing.B, frames int) {
-	perFrame := float64(b.Elapsed().Nanoseconds()) / float64(frames)
-	b.ReportMetric(perFrame, "ns/frame")
-	b.ReportMetric(float64(20*time.Millisecond)/perFrame, "x-realtime")
-}
+	"github.com/parole-voice/parole/internal/testutil"
+)
 
 var benchRates = []int{48000, 16000}
 
@@ -37,7 +32,7 @@ func BenchmarkEncode(b *testing.B) {
 				bytes += len(pkt)
 				frames++
 			}
-			reportFrame(b, frames)
+			testutil.ReportFrames(b, frames)
 			b.ReportMetric(float64(bytes)*8/(float64(frames)*0.020)/1000, "kbit/s")
 		})
 	}
@@ -76,7 +71,7 @@ func BenchmarkDecode(b *testing.B) {
 				}
 				frames++
 			}
-			reportFrame(b, frames)
+			testutil.ReportFrames(b, frames)
 		})
 	}
 }
@@ -114,7 +109,7 @@ func BenchmarkConceal(b *testing.B) {
 				}
 				frames++
 			}
-			reportFrame(b, frames)
+			testutil.ReportFrames(b, frames)
 		})
 	}
 }

@@ -5,15 +5,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parole-voice/parole/internal/testutil"
+
 	"github.com/parole-voice/parole/media"
 	"github.com/parole-voice/parole/stt"
 )
-
-func reportFrames(b *testing.B, frames int) {
-	perFrame := float64(b.Elapsed().Nanoseconds()) / float64(frames)
-	b.ReportMetric(perFrame, "ns/frame")
-	b.ReportMetric(float64(20*time.Millisecond)/perFrame, "x-realtime")
-}
 
 // benchWrite streams an Asterisk prompt (looped, with silence between
 // repetitions) through one stream, 20 ms of 8 kHz audio per op.
@@ -41,7 +37,7 @@ func benchWrite(b *testing.B, cfg stt.Config) {
 		}
 		frames++
 	}
-	reportFrames(b, frames)
+	testutil.ReportFrames(b, frames)
 }
 
 var benchRec *Recognizer

@@ -5,15 +5,11 @@ import (
 	"io"
 	"testing"
 
+	"github.com/parole-voice/parole/internal/testutil"
+
 	"github.com/parole-voice/parole/media"
 	"github.com/parole-voice/parole/tts"
 )
-
-func reportFrames(b *testing.B, frames int) {
-	perFrame := float64(b.Elapsed().Nanoseconds()) / float64(frames)
-	b.ReportMetric(perFrame, "ns/frame")
-	b.ReportMetric(float64(media.FrameDuration)/perFrame, "x-realtime")
-}
 
 // benchCache returns a cache holding a 3 s utterance at 8 kHz.
 func benchCache(b *testing.B) (*Cache, tts.Request) {
@@ -50,7 +46,7 @@ func BenchmarkHitRecv(b *testing.B) {
 		}
 		st.Close()
 	}
-	reportFrames(b, frames)
+	testutil.ReportFrames(b, frames)
 	b.ReportMetric(float64(frames)/float64(b.N), "frames/op")
 }
 
@@ -74,7 +70,7 @@ func BenchmarkHitRecvFrame(b *testing.B) {
 		}
 		st.Close()
 	}
-	reportFrames(b, frames)
+	testutil.ReportFrames(b, frames)
 	b.ReportMetric(float64(frames)/float64(b.N), "frames/op")
 }
 
@@ -98,5 +94,5 @@ func BenchmarkMiss(b *testing.B) {
 		}
 		st.Close()
 	}
-	reportFrames(b, frames)
+	testutil.ReportFrames(b, frames)
 }
