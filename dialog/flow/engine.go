@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -25,7 +26,8 @@ type Engine struct {
 	client  *http.Client
 	logger  *slog.Logger
 	now     func() time.Time
-	nlu     intent.NLU // nil: the built-in matcher only
+	nlu     intent.NLU      // nil: the built-in matcher only
+	dates   map[string]bool // names of the flow's date slots
 }
 
 type compiledStep struct {
@@ -67,6 +69,12 @@ func New(f *Flow, opts ...Option) (*Engine, error) {
 	e := &Engine{flow: f, steps: map[string]*compiledStep{}, client: &http.Client{}, logger: slog.Default(), now: time.Now}
 	for _, o := range opts {
 		o(e)
+	}
+	e.dates = map[string]bool{}
+	for _, st := range f.Steps {
+		if st.Slot != nil && st.Slot.Type == SlotDate {
+			e.dates[st.Slot.Name] = true
+		}
 	}
 	var err error
 	globals := map[string]LocalizedList{}
@@ -246,7 +254,7 @@ func (e *Engine) enter(ctx context.Context, t *turn, name string) error {
 // wants.
 func (e *Engine) prompt(t *turn, s *Step) {
 	fallback := e.flow.Languages[0]
-	slots := t.conv.Slots
+	slots := e.shown(t)
 	text := fill(s.Say.In(t.lang, fallback), slots)
 	if t.conv.Voice {
 		if s.Audio != "" {
@@ -421,7 +429,7 @@ func (e *Engine) retry(ctx context.Context, t *turn, s *Step, noInput bool) erro
 	}
 	var text string
 	if len(prompts) > 0 {
-		text = fill(prompts[min(n, len(prompts))-1].In(t.lang, e.flow.Languages[0]), t.conv.Slots)
+		text = fill(prompts[min(n, len(prompts))-1].In(t.lang, e.flow.Languages[0]), e.shown(t))
 	} else if noInput {
 		text = builtin(t.lang, "no_input")
 	} else {
@@ -468,11 +476,11 @@ func (e *Engine) matchGlobal(ctx context.Context, t *turn, ev dialog.Event) (*Gl
 
 // global runs global intent g in step s.
 func (e *Engine) global(ctx context.Context, t *turn, s *Step, name string, g *Global) error {
-	say := fill(g.Say.In(t.lang, e.flow.Languages[0]), t.conv.Slots)
+	say := fill(g.Say.In(t.lang, e.flow.Languages[0]), e.shown(t))
 	switch g.Action {
 	case "help":
 		if help := s.Help.In(t.lang, e.flow.Languages[0]); help != "" {
-			say = fill(help, t.conv.Slots)
+			say = fill(help, e.shown(t))
 		}
 		fallthrough
 	case "repeat":
@@ -517,4 +525,55 @@ func builtin(lang, key string) string {
 		return m[key]
 	}
 	return builtinTexts["en"][key]
+}
+
+// shown returns the slot values as prompts say them: date slots (stored as
+// YYYY-MM-DD) in words of the conversation's language.
+func (e *Engine) shown(t *turn) map[string]string {
+	slots := t.conv.Slots
+	var out map[string]string
+	for name := range e.dates {
+		v, ok := slots[name]
+		if !ok {
+			continue
+		}
+		d, err := time.Parse("2006-01-02", v)
+		if err != nil {
+			continue
+		}
+		if out == nil {
+			out = maps.Clone(slots)
+		}
+		out[name] = sayDate(d, t.lang, e.now())
+	}
+	if out == nil {
+		return slots
+	}
+	return out
+}
+
+var (
+	frenchDays   = [...]string{"dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"}
+	frenchMonths = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
+)
+
+// sayDate writes d as a person says it: "Tuesday, December 1" or "mardi
+// 1er décembre", with the year when it is not the current one.
+func sayDate(d time.Time, lang string, now time.Time) string {
+	withYear := d.Year() != now.Year()
+	if lang == "fr" {
+		day := strconv.Itoa(d.Day())
+		if d.Day() == 1 {
+			day = "1er"
+		}
+		s := frenchDays[d.Weekday()] + " " + day + " " + frenchMonths[d.Month()-1]
+		if withYear {
+			s += " " + strconv.Itoa(d.Year())
+		}
+		return s
+	}
+	if withYear {
+		return d.Format("Monday, January 2, 2006")
+	}
+	return d.Format("Monday, January 2")
 }

@@ -23,7 +23,9 @@ func demoEngine(t *testing.T) *Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := New(f, WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	// Tuesday 24 November 2026: dates in prompts are said without the year.
+	now := func() time.Time { return time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC) }
+	e, err := New(f, WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))), WithClock(now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,12 +106,12 @@ func TestDemoBookingFrench(t *testing.T) {
 	c.expect(c.say("je voudrais prendre un rendez vous"), "ask_date", "Quel jour")
 	c.expect(c.send(dialog.Event{Type: dialog.EventChoice, Choice: "2026-12-01"}), "ask_phone", "numéro de téléphone")
 	r := c.say("zéro six douze trente-quatre cinquante-six soixante-dix-huit")
-	c.expect(r, "confirm", "le 2026-12-01", "au 0612345678")
+	c.expect(r, "confirm", "le mardi 1er décembre", "au 0612345678")
 	c.expect(c.say("non"), "ask_date")
 	c.expect(c.send(dialog.Event{Type: dialog.EventChoice, Choice: "2026-12-02"}), "ask_phone")
-	c.expect(c.send(dialog.Event{Type: dialog.EventDTMF, Digits: "0612345678#"}), "confirm", "le 2026-12-02")
+	c.expect(c.send(dialog.Event{Type: dialog.EventDTMF, Digits: "0612345678#"}), "confirm", "le mercredi 2 décembre")
 	r = c.say("oui c'est bien ça")
-	c.expect(r, "anything_else", "Votre rendez-vous est enregistré", "le 2026-12-02")
+	c.expect(r, "anything_else", "Votre rendez-vous est enregistré", "le mercredi 2 décembre")
 	want := map[string]string{"date": "2026-12-02", "phone": "0612345678", "confirmed": "yes"}
 	for k, v := range want {
 		if c.conv.Slots[k] != v {
@@ -507,5 +509,22 @@ func TestExternalNLU(t *testing.T) {
 				t.Fatalf("NLU called %d times, want once", tt.nlu.calls)
 			}
 		})
+	}
+}
+
+func TestSayDate(t *testing.T) {
+	now := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		date, lang, want string
+	}{
+		{"2026-12-01", "en", "Tuesday, December 1"},
+		{"2026-12-01", "fr", "mardi 1er décembre"},
+		{"2027-03-03", "en", "Wednesday, March 3, 2027"},
+		{"2027-03-03", "fr", "mercredi 3 mars 2027"},
+	} {
+		d, _ := time.Parse("2006-01-02", tt.date)
+		if got := sayDate(d, tt.lang, now); got != tt.want {
+			t.Errorf("sayDate(%s, %s) = %q, want %q", tt.date, tt.lang, got, tt.want)
+		}
 	}
 }

@@ -59,7 +59,7 @@ func (e *Engine) callWebhook(ctx context.Context, t *turn, s *Step) string {
 		t.conv.SetSlot(k, v)
 	}
 	if resp.Say != "" {
-		t.say(dialog.Message{Text: fill(resp.Say, t.conv.Slots)})
+		t.say(dialog.Message{Text: fill(resp.Say, e.shown(t))})
 	}
 	if resp.Next != "" {
 		return resp.Next
