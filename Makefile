@@ -36,10 +36,12 @@ vet:
 lint:
 	$(GO) run $(STATICCHECK) ./...
 
-# Benchmarks of the media core and the side-by-side resampler comparison.
+# Benchmarks of the media core, the side-by-side resampler comparison and
+# dialog turns per second on one core.
 bench: deps-test
 	$(GO) test -run '^$$' -bench . -benchmem ./media/...
 	$(GO) test -tags cgo_refs -run TestCompare -bench . -benchmem -v ./benchmarks/resample/
+	$(GO) test -run '^$$' -bench Turn -cpu 1 -benchmem ./dialog/runner/
 
 deps-run:
 	@scripts/ensure-debs.sh $(RUN_DEBS)
