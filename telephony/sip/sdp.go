@@ -1,0 +1,190 @@
+package sip
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/pion/sdp/v3"
+)
+
+// Errors of the SDP offer/answer.
+var (
+	// ErrSDP: the offer is not SDP parole can read (no audio stream, no
+	// address, bad syntax).
+	ErrSDP = errors.New("sip: unusable SDP offer")
+	// ErrNoCodec: the offer has no codec in common with parole (PCMU or
+	// PCMA); the server answers 488 Not Acceptable Here.
+	ErrNoCodec = errors.New("sip: no common codec")
+)
+
+// Codec is a G.711 law negotiated for a call.
+type Codec struct {
+	// Name is "PCMU" or "PCMA".
+	Name string
+	// PayloadType is the RTP payload type the offer gave it (0 or 8 for
+	// the static assignment).
+	PayloadType uint8
+}
+
+// Media is the outcome of negotiating an SDP offer.
+type Media struct {
+	// Remote is where the caller wants its RTP sent.
+	Remote *net.UDPAddr
+	// Codec is the chosen audio codec.
+	Codec Codec
+	// DTMF is the telephone-event/8000 payload type, or -1 when not offered.
+	DTMF int
+}
+
+// Negotiate reads an SDP offer and chooses, from its first active audio
+// stream, the first of PCMU and PCMA in the caller's order of preference,
+// plus telephone-event/8000 when offered. An offer without a common codec is
+// an error wrapping [ErrNoCodec], any other unusable offer one wrapping
+// [ErrSDP].
+func Negotiate(offer []byte) (Media, error) {
+	var sd sdp.SessionDescription
+	if err := sd.UnmarshalString(string(offer)); err != nil {
+		return Media{}, fmt.Errorf("%w: %w", ErrSDP, err)
+	}
+	var md *sdp.MediaDescription
+	for _, m := range sd.MediaDescriptions {
+		if m.MediaName.Media == "audio" && m.MediaName.Port.Value != 0 {
+			md = m
+			break
+		}
+	}
+	if md == nil {
+		return Media{}, fmt.Errorf("%w: no active audio stream", ErrSDP)
+	}
+	if !hasProto(md.MediaName.Protos, "RTP", "AVP") {
+		return Media{}, fmt.Errorf("%w: audio transport %s", ErrNoCodec, strings.Join(md.MediaName.Protos, "/"))
+	}
+	conn := md.ConnectionInformation
+	if conn == nil {
+		conn = sd.ConnectionInformation
+	}
+	if conn == nil || conn.Address == nil {
+		return Media{}, fmt.Errorf("%w: no connection address", ErrSDP)
+	}
+	host := conn.Address.Address
+	if i := strings.IndexByte(host, '/'); i >= 0 { // multicast TTL
+		host = host[:i]
+	}
+	ip := net.ParseIP(host)
+	if ip == nil {
+		return Media{}, fmt.Errorf("%w: connection address %q is not an IP address", ErrSDP, host)
+	}
+	port := md.MediaName.Port.Value
+	if port <= 0 || port > 65535 {
+		return Media{}, fmt.Errorf("%w: audio port %d", ErrSDP, port)
+	}
+
+	rtpmap := map[int]string{} // payload type → upper-case "NAME/RATE"
+	for _, a := range md.Attributes {
+		if a.Key != "rtpmap" {
+			continue
+		}
+		pt, enc, ok := strings.Cut(a.Value, " ")
+		n, err := strconv.Atoi(pt)
+		if !ok || err != nil {
+			continue
+		}
+		name, rate, _ := strings.Cut(strings.TrimSpace(enc), "/")
+		rate, _, _ = strings.Cut(rate, "/") // channels
+		rtpmap[n] = strings.ToUpper(name) + "/" + rate
+	}
+	m := Media{Remote: &net.UDPAddr{IP: ip, Port: port}, DTMF: -1}
+	found := false
+	for _, f := range md.MediaName.Formats {
+		pt, err := strconv.Atoi(f)
+		if err != nil || pt < 0 || pt > 127 {
+			continue
+		}
+		enc, mapped := rtpmap[pt]
+		if !mapped {
+			switch pt { // static payload types (RFC 3551)
+			case 0:
+				enc = "PCMU/8000"
+			case 8:
+				enc = "PCMA/8000"
+			}
+		}
+		switch enc {
+		case "PCMU/8000", "PCMA/8000":
+			if !found {
+				m.Codec = Codec{Name: enc[:4], PayloadType: uint8(pt)}
+				found = true
+			}
+		case "TELEPHONE-EVENT/8000":
+			if m.DTMF < 0 {
+				m.DTMF = pt
+			}
+		}
+	}
+	if !found {
+		return Media{}, fmt.Errorf("%w: offered %s", ErrNoCodec, strings.Join(md.MediaName.Formats, " "))
+	}
+	return m, nil
+}
+
+func hasProto(protos []string, want ...string) bool {
+	if len(protos) != len(want) {
+		return false
+	}
+	for i := range want {
+		if !strings.EqualFold(protos[i], want[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// Answer writes the SDP answer to a negotiated offer: one audio stream at
+// addr with m's codec and, when negotiated, telephone-event/8000 for keys
+// 0-16. sessionID identifies the session (the o= line).
+func Answer(m Media, addr *net.UDPAddr, sessionID uint64) ([]byte, error) {
+	if addr == nil || addr.IP == nil {
+		return nil, fmt.Errorf("sip: answer without a media address")
+	}
+	ipver := "IP4"
+	if addr.IP.To4() == nil {
+		ipver = "IP6"
+	}
+	formats := []string{strconv.Itoa(int(m.Codec.PayloadType))}
+	attrs := []sdp.Attribute{
+		{Key: "rtpmap", Value: fmt.Sprintf("%d %s/8000", m.Codec.PayloadType, m.Codec.Name)},
+	}
+	if m.DTMF >= 0 {
+		formats = append(formats, strconv.Itoa(m.DTMF))
+		attrs = append(attrs,
+			sdp.Attribute{Key: "rtpmap", Value: fmt.Sprintf("%d telephone-event/8000", m.DTMF)},
+			sdp.Attribute{Key: "fmtp", Value: fmt.Sprintf("%d 0-16", m.DTMF)})
+	}
+	attrs = append(attrs, sdp.Attribute{Key: "ptime", Value: "20"}, sdp.Attribute{Key: "sendrecv"})
+	sd := sdp.SessionDescription{
+		Origin: sdp.Origin{
+			Username: "parole", SessionID: sessionID, SessionVersion: sessionID,
+			NetworkType: "IN", AddressType: ipver, UnicastAddress: addr.IP.String(),
+		},
+		SessionName: "parole",
+		ConnectionInformation: &sdp.ConnectionInformation{
+			NetworkType: "IN", AddressType: ipver, Address: &sdp.Address{Address: addr.IP.String()},
+		},
+		TimeDescriptions: []sdp.TimeDescription{{}},
+		MediaDescriptions: []*sdp.MediaDescription{{
+			MediaName: sdp.MediaName{
+				Media: "audio", Port: sdp.RangedPort{Value: addr.Port},
+				Protos: []string{"RTP", "AVP"}, Formats: formats,
+			},
+			Attributes: attrs,
+		}},
+	}
+	b, err := sd.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("sip: writing the SDP answer: %w", err)
+	}
+	return b, nil
+}
