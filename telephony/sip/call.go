@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/emiago/sipgo"
 	"github.com/pion/rtp"
 
 	"github.com/parole-voice/parole/media"
@@ -41,14 +41,16 @@ const (
 // concealment for losses) and the RFC 4733 keys received; Send paces the
 // bot's frames on absolute 20 ms slots.
 type Call struct {
-	info   telephony.Info
-	codec  Codec
-	dtmfPT int
-	conn   *net.UDPConn
-	dlg    *sipgo.DialogServerSession
-	remote atomic.Pointer[net.UDPAddr]
-	done   chan struct{} // closed by Hangup
-	reader sync.WaitGroup
+	info    telephony.Info
+	codec   Codec
+	dtmfPT  int
+	conn    *net.UDPConn
+	byeDone <-chan struct{}                 // closed when the dialog ended (BYE either way)
+	bye     func(ctx context.Context) error // sends BYE
+	unpaced bool                            // benchmarks: no waiting for slots
+	remote  atomic.Pointer[netip.AddrPort]
+	done    chan struct{} // closed by Hangup
+	reader  sync.WaitGroup
 
 	once      sync.Once
 	hangupErr error
@@ -80,13 +82,13 @@ type Call struct {
 	sent     atomic.Int64 // RTP packets sent
 }
 
-func newCall(info telephony.Info, m Media, conn *net.UDPConn, dlg *sipgo.DialogServerSession) (*Call, error) {
+func newCall(info telephony.Info, m Media, conn *net.UDPConn, byeDone <-chan struct{}, bye func(context.Context) error) (*Call, error) {
 	jb, err := jitter.New(jitter.Config{ClockRate: rate})
 	if err != nil {
 		return nil, err
 	}
 	c := &Call{
-		info: info, codec: m.Codec, dtmfPT: m.DTMF, conn: conn, dlg: dlg,
+		info: info, codec: m.Codec, dtmfPT: m.DTMF, conn: conn, byeDone: byeDone, bye: bye,
 		done: make(chan struct{}), jb: jb,
 		frame:   media.Frame{Samples: make([]int16, frameSamples), Rate: rate},
 		conceal: jitter.NewConcealer(frameSamples * 4),
@@ -106,7 +108,9 @@ func newCall(info telephony.Info, m Media, conn *net.UDPConn, dlg *sipgo.DialogS
 			return nil, err
 		}
 	}
-	c.remote.Store(m.Remote)
+	remote := m.Remote.AddrPort()
+	remote = netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
+	c.remote.Store(&remote)
 	c.reader.Add(1)
 	go c.read()
 	return c, nil
@@ -131,25 +135,30 @@ func (c *Call) read() {
 			}
 			continue // ICMP port unreachable and the like
 		}
-		now := time.Now()
 		if p.Unmarshal(buf[:n]) != nil {
 			continue
 		}
-		// Symmetric RTP: answer to where the caller's media comes from.
-		if r := c.remote.Load(); r.Port != int(src.Port()) || !r.IP.Equal(src.Addr().AsSlice()) {
-			c.remote.Store(net.UDPAddrFromAddrPort(src))
-		}
-		c.received.Add(1)
-		c.mu.Lock()
-		switch {
-		case c.rx != nil && int(p.PayloadType) == c.dtmfPT:
-			c.scratch, _ = c.rx.ReceiveRTP(c.scratch[:0], now, &p)
-			c.queueKeys()
-		case p.PayloadType == c.codec.PayloadType:
-			_ = c.jb.Push(&p, now) // a bad packet is dropped
-		}
-		c.mu.Unlock()
+		c.handle(&p, src, time.Now())
 	}
+}
+
+// handle takes one RTP packet from src that arrived at now.
+func (c *Call) handle(p *rtp.Packet, src netip.AddrPort, now time.Time) {
+	// Symmetric RTP: answer to where the caller's media comes from.
+	if from := netip.AddrPortFrom(src.Addr().Unmap(), src.Port()); *c.remote.Load() != from {
+		moved := from // allocated only when the source changes
+		c.remote.Store(&moved)
+	}
+	c.received.Add(1)
+	c.mu.Lock()
+	switch {
+	case c.rx != nil && int(p.PayloadType) == c.dtmfPT:
+		c.scratch, _ = c.rx.ReceiveRTP(c.scratch[:0], now, p)
+		c.queueKeys()
+	case p.PayloadType == c.codec.PayloadType:
+		_ = c.jb.Push(p, now) // a bad packet is dropped
+	}
+	c.mu.Unlock()
 }
 
 // queueKeys moves the digits in c.scratch to c.keys; c.mu is held.
@@ -172,7 +181,7 @@ func (c *Call) ended() error {
 	select {
 	case <-c.done:
 		return fmt.Errorf("sip: call %s hung up: %w", c.info.ID, telephony.ErrHangup)
-	case <-c.dlg.Context().Done():
+	case <-c.byeDone:
 		return fmt.Errorf("sip: caller hung up call %s: %w", c.info.ID, telephony.ErrHangup)
 	default:
 		return nil
@@ -196,10 +205,10 @@ func (c *Call) Recv(ctx context.Context) (telephony.Input, error) {
 	c.mu.Unlock()
 
 	now := time.Now()
-	if c.next.IsZero() || now.Sub(c.next) > behind {
+	if c.next.IsZero() || now.Sub(c.next) > behind && !c.unpaced {
 		c.next = now
 	}
-	if d := c.next.Sub(now); d > 0 {
+	if d := c.next.Sub(now); d > 0 && !c.unpaced {
 		c.recvT.Reset(d)
 		select {
 		case <-c.recvT.C:
@@ -209,7 +218,7 @@ func (c *Call) Recv(ctx context.Context) (telephony.Input, error) {
 		case <-c.done:
 			c.recvT.Stop()
 			return telephony.Input{}, c.ended()
-		case <-c.dlg.Context().Done():
+		case <-c.byeDone:
 			c.recvT.Stop()
 			return telephony.Input{}, c.ended()
 		}
@@ -255,7 +264,7 @@ func decode(codec Codec, dst []int16, src []byte) {
 // wait blocks until t, the call ends or ctx is done; c.sendMu is held.
 func (c *Call) wait(ctx context.Context, t time.Time) error {
 	d := time.Until(t)
-	if d <= 0 {
+	if d <= 0 || c.unpaced {
 		return nil
 	}
 	c.sendT.Reset(d)
@@ -268,7 +277,7 @@ func (c *Call) wait(ctx context.Context, t time.Time) error {
 	case <-c.done:
 		c.sendT.Stop()
 		return c.ended()
-	case <-c.dlg.Context().Done():
+	case <-c.byeDone:
 		c.sendT.Stop()
 		return c.ended()
 	}
@@ -328,7 +337,7 @@ func (c *Call) write(pt uint8, marker bool, ts uint32) error {
 		return fmt.Errorf("sip: rtp header: %w", err)
 	}
 	c.buf = append(c.buf[:n], c.pkt.Payload...)
-	if _, err := c.conn.WriteToUDP(c.buf, c.remote.Load()); err != nil {
+	if _, err := c.conn.WriteToUDPAddrPort(c.buf, *c.remote.Load()); err != nil {
 		return fmt.Errorf("sip: sending rtp: %w", err)
 	}
 	c.sent.Add(1)
@@ -391,8 +400,10 @@ func (c *Call) Transfer(ctx context.Context, target string, bridge bool) error {
 func (c *Call) Hangup(ctx context.Context) error {
 	c.once.Do(func() {
 		close(c.done)
-		if c.dlg.Context().Err() == nil {
-			if err := c.dlg.Bye(ctx); err != nil {
+		select {
+		case <-c.byeDone:
+		default:
+			if err := c.bye(ctx); err != nil {
 				c.hangupErr = fmt.Errorf("sip: sending BYE: %w", err)
 			}
 		}

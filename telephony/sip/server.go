@@ -187,12 +187,16 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	s.active++
 	s.calls.Add(1)
 	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.active--
-		s.mu.Unlock()
-		s.calls.Done()
-	}()
+	var once sync.Once
+	release := func() { // frees the call slot, before a refusal too
+		once.Do(func() {
+			s.mu.Lock()
+			s.active--
+			s.mu.Unlock()
+		})
+	}
+	defer s.calls.Done()
+	defer release()
 
 	dlg, err := s.dialogs.ReadInvite(req, tx)
 	if err != nil {
@@ -206,17 +210,20 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	m, err := Negotiate(req.Body())
 	if err != nil {
 		s.log.Info("sip: offer refused", "call", req.CallID().Value(), "err", err)
+		release()
 		_ = dlg.Respond(sip.StatusNotAcceptableHere, "Not Acceptable Here", nil)
 		return
 	}
 	conn, err := s.listenRTP()
 	if err != nil {
 		s.log.Error("sip: no RTP port", "err", err)
+		release()
 		_ = dlg.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil)
 		return
 	}
 	answer, err := Answer(m, conn.LocalAddr().(*net.UDPAddr), uint64(time.Now().Unix()))
 	if err != nil {
+		release()
 		conn.Close()
 		_ = dlg.Respond(sip.StatusInternalServerError, "Server Internal Error", nil)
 		return
@@ -228,8 +235,9 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if h := req.To(); h != nil {
 		info.To = h.Address.String()
 	}
-	call, err := newCall(info, m, conn, dlg)
+	call, err := newCall(info, m, conn, dlg.Context().Done(), dlg.Bye)
 	if err != nil {
+		release()
 		conn.Close()
 		_ = dlg.Respond(sip.StatusInternalServerError, "Server Internal Error", nil)
 		return
