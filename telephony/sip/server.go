@@ -58,11 +58,12 @@ type Server struct {
 	srv     *sipgo.Server
 	dialogs *sipgo.DialogServerCache
 
-	mu     sync.Mutex
-	active int
-	calls  sync.WaitGroup
-	ctx    context.Context
-	cancel context.CancelFunc
+	mu      sync.Mutex
+	active  int
+	closing bool
+	calls   sync.WaitGroup
+	ctx     context.Context
+	cancel  context.CancelFunc
 }
 
 // Listen binds the SIP socket of cfg.Addr and returns the server, ready to
@@ -147,9 +148,10 @@ func Listen(cfg Config) (*Server, error) {
 // Addr returns the address the SIP socket is bound to.
 func (s *Server) Addr() *net.UDPAddr { return s.conn.LocalAddr().(*net.UDPAddr) }
 
-// Serve answers calls until ctx is done, then hangs up the calls still
-// running, waits for their OnCall to return and closes the socket. It
-// returns nil after a shutdown by ctx.
+// Serve answers calls until ctx is done, then refuses new INVITEs with
+// 503, cancels the context given to the running OnCall handlers, waits for
+// them to return (the server sends BYE for each call the caller has not
+// ended) and closes the socket. It returns nil after a shutdown by ctx.
 func (s *Server) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.ServeUDP(s.conn) }()
@@ -160,6 +162,9 @@ func (s *Server) Serve(ctx context.Context) error {
 	case err = <-errc:
 		stopped = true
 	}
+	s.mu.Lock()
+	s.closing = true // no calls.Add after this
+	s.mu.Unlock()
 	s.cancel()
 	s.calls.Wait()
 	s.ua.Close()
@@ -174,11 +179,12 @@ func (s *Server) Serve(ctx context.Context) error {
 }
 
 func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
-	if s.ctx.Err() != nil {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusServiceUnavailable, "Service Unavailable", nil))
 		return
 	}
-	s.mu.Lock()
 	if s.active >= s.cfg.MaxCalls {
 		s.mu.Unlock()
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusBusyHere, "Busy Here", nil))

@@ -330,3 +330,66 @@ func TestRefusals(t *testing.T) {
 	}
 	first.Close()
 }
+
+// TestShutdown: a call is up when the server shuts down; its OnCall sees
+// ctx done, and the caller gets a BYE. The RTP port comes from the range.
+func TestShutdown(t *testing.T) {
+	lo := 20000 + 2*(freeUDPPort(t)%10000)
+	srv, err := sip.Listen(sip.Config{Addr: "127.0.0.1:0", RTPPortMin: lo, RTPPortMax: lo + 40,
+		OnCall: func(ctx context.Context, call telephony.Call) {
+			for {
+				if _, err := call.Recv(ctx); err != nil {
+					return
+				}
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(sctx) }()
+	u := newUAC(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	dlg, err := u.call(ctx, srv, sdpOffer(40000, "0"))
+	if err != nil {
+		stop()
+		<-served
+		t.Fatal(err)
+	}
+	defer dlg.Close()
+	if m, err := sip.Negotiate(dlg.InviteResponse.Body()); err != nil || m.Remote.Port < lo || m.Remote.Port > lo+40 || m.Remote.Port%2 != 0 {
+		t.Errorf("answer RTP %v (%v), want an even port in %d-%d", m.Remote, err, lo, lo+40)
+	}
+	stop()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("Serve did not return")
+	}
+	select {
+	case <-dlg.Context().Done():
+	case <-ctx.Done():
+		t.Error("no BYE at shutdown")
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	on := func(context.Context, telephony.Call) {}
+	for _, cfg := range []sip.Config{
+		{Addr: "127.0.0.1:0"},
+		{Addr: "127.0.0.1:0", OnCall: on, MaxCalls: -1},
+		{Addr: "127.0.0.1:0", OnCall: on, RTPPortMin: 3000},
+		{Addr: "127.0.0.1:0", OnCall: on, RTPPortMin: 4000, RTPPortMax: 3000},
+		{Addr: "0.0.0.0:0", OnCall: on},
+		{Addr: "nonsense", OnCall: on},
+	} {
+		if _, err := sip.Listen(cfg); !errors.Is(err, sip.ErrConfig) {
+			t.Errorf("%+v: %v, want ErrConfig", cfg, err)
+		}
+	}
+}
