@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +20,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/parole-voice/parole/internal/testutil"
 	"github.com/parole-voice/parole/media/wav"
 )
 
@@ -47,7 +51,7 @@ func TestServeHealthMetricsPagesAndShutdown(t *testing.T) {
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "-http", "127.0.0.1:0", "-log-level", "warn", "-store", "memory"}, nil, &stdout, &stderr)
+		done <- run(ctx, []string{"serve", "-http", "127.0.0.1:0", "-log-level", "warn", "-store", "memory", "-sip", "127.0.0.1:0"}, nil, &stdout, &stderr)
 	}()
 
 	var base string
@@ -122,6 +126,22 @@ func TestServeHealthMetricsPagesAndShutdown(t *testing.T) {
 		if !strings.Contains(chatOut.String(), want) {
 			t.Fatalf("chat -server output lacks %q:\n%s", want, chatOut.String())
 		}
+	}
+	// A real SIP user agent (sipp) calls the demo flow: the call is
+	// answered, the voice session runs and sipp's BYE ends it.
+	callSIP(t, stdout.String())
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var metrics []byte
+		get(t, base+"/metrics", "text/plain", func(b []byte) { metrics = b })
+		if bytes.Contains(metrics, []byte(`parole_voice_events_total{event="call"} 1`)) &&
+			bytes.Contains(metrics, []byte(`parole_voice_turn_stage_seconds_count{stage="tts"}`)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the SIP call did not run the voice session:\n%s", metrics)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	if !strings.Contains(stdout.String(), "/chat.html") {
 		t.Errorf("serve does not print the chat page's address: %q", stdout.String())
@@ -308,7 +328,7 @@ func TestServeAsksRasa(t *testing.T) {
 	var stdout, stderr syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "-config", cfgPath, "-http", "127.0.0.1:0", "-log-level", "warn"}, nil, &stdout, &stderr)
+		done <- run(ctx, []string{"serve", "-config", cfgPath, "-http", "127.0.0.1:0", "-log-level", "warn", "-sip", "off"}, nil, &stdout, &stderr)
 	}()
 	defer func() {
 		cancel()
@@ -336,4 +356,37 @@ func TestServeAsksRasa(t *testing.T) {
 	if !strings.Contains(string(body), "Which day would you like to come?") {
 		t.Fatalf("reply did not follow Rasa's intent: %s", body)
 	}
+}
+
+var sipAt = regexp.MustCompile(`sip:parole@(\S+) \(UDP\)`)
+
+// callSIP makes one call with sipp to the SIP address parole serve printed:
+// PCMA with telephone-event, a key, recorded speech, then BYE.
+func callSIP(t *testing.T, out string) {
+	t.Helper()
+	sipp := testutil.RequireTool(t, "sipp", "sip-tester")
+	testutil.RequireFile(t, "/usr/share/sip-tester/g711a.pcap", "sip-tester")
+	m := sipAt.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("serve printed no SIP address: %q", out)
+	}
+	cmd := exec.Command(sipp, "-sf", "../../telephony/sip/testdata/uac_pcma.xml", "-m", "1",
+		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
+		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)&^1),
+		"-timeout", "40s", "-timeout_error", "-nostdin", "-trace_err", "-error_file", t.TempDir()+"/errors.log",
+		m[1])
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sipp: %v\n%s", err, b)
+	}
+}
+
+// freeUDPPort returns a UDP port free on 127.0.0.1 a moment ago.
+func freeUDPPort(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
 }

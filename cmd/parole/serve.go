@@ -19,6 +19,12 @@ import (
 	webchat "github.com/parole-voice/parole/connectors/web"
 	"github.com/parole-voice/parole/dialog/runner"
 	"github.com/parole-voice/parole/internal/config"
+	"github.com/parole-voice/parole/stt/sphinx"
+	"github.com/parole-voice/parole/telephony"
+	"github.com/parole-voice/parole/telephony/session"
+	"github.com/parole-voice/parole/telephony/sip"
+	"github.com/parole-voice/parole/tts/cache"
+	"github.com/parole-voice/parole/tts/espeak"
 	"github.com/parole-voice/parole/web"
 )
 
@@ -30,6 +36,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	flowPath := fs.String("flow", "", "YAML call flow, overrides dialog.flow")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error; overrides log.level")
 	storeKind := fs.String("store", "", "memory, embedded or redis; overrides dialog.store")
+	sipAddr := fs.String("sip", "", "UDP address for SIP calls, overrides sip.listen; \"off\" answers no calls")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -51,6 +58,13 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	if *storeKind != "" {
 		cfg.Dialog.Store = *storeKind
+	}
+	switch *sipAddr {
+	case "":
+	case "off":
+		cfg.SIP.Enabled = false
+	default:
+		cfg.SIP.Enabled, cfg.SIP.Listen = true, *sipAddr
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -78,12 +92,75 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		ln.Close()
 		return err
 	}
+	var phone *sip.Server
+	if cfg.SIP.Enabled {
+		var closeEngines func()
+		phone, closeEngines, err = newPhone(cfg.SIP, run, srv.reg, logger)
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer closeEngines()
+	}
 	base := "http://" + displayAddr(ln.Addr())
 	fmt.Fprintf(stdout, "parole %s listening on %s\n", version, base)
 	if cfg.Connectors.Web.Enabled {
 		fmt.Fprintf(stdout, "chat with the %s flow at %s/chat.html\n", bot.Flow().Name, base)
 	}
-	return srv.serve(ctx, ln)
+	if phone == nil {
+		return srv.serve(ctx, ln)
+	}
+	fmt.Fprintf(stdout, "call the %s flow at sip:parole@%s (UDP)\n", bot.Flow().Name, phone.Addr())
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	phoneDone := make(chan error, 1)
+	go func() { phoneDone <- phone.Serve(ctx) }()
+	httpErr := srv.serve(ctx, ln)
+	cancel() // the HTTP side stopped: end the calls too
+	return errors.Join(httpErr, <-phoneDone)
+}
+
+// newPhone starts the SIP channel: each call runs the voice session with
+// the embedded engines (pocketsphinx, espeak-ng behind the prompt cache)
+// over the runner, its turn stages exported to Prometheus.
+func newPhone(c config.SIPConfig, run *runner.Runner, reg prometheus.Registerer, logger *slog.Logger) (*sip.Server, func(), error) {
+	rec, err := sphinx.New(sphinx.Config{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("sip: recognizer: %w", err)
+	}
+	espeakSynth, err := espeak.New(espeak.Options{})
+	if err != nil {
+		rec.Close()
+		return nil, nil, fmt.Errorf("sip: synthesizer: %w", err)
+	}
+	synth, err := cache.New(espeakSynth, cache.Options{Engine: "espeak", MaxBytes: 64 << 20})
+	if err != nil {
+		rec.Close()
+		return nil, nil, fmt.Errorf("sip: prompt cache: %w", err)
+	}
+	metrics, err := session.NewPrometheusMetrics(reg)
+	if err != nil {
+		rec.Close()
+		return nil, nil, fmt.Errorf("sip: metrics: %w", err)
+	}
+	srv, err := sip.Listen(sip.Config{
+		Addr: c.Listen, MediaIP: c.MediaIP, RTPPortMin: c.RTPPortMin, RTPPortMax: c.RTPPortMax, MaxCalls: c.MaxCalls,
+		Logger: logger,
+		OnCall: func(ctx context.Context, call telephony.Call) {
+			err := session.Run(ctx, call, session.Config{
+				Dialog: run, Recognizer: rec, Synthesizer: synth, Language: c.Language,
+				Logger: logger, Metrics: metrics,
+			})
+			if err != nil && ctx.Err() == nil {
+				logger.Warn("call ended with an error", "call", call.Info().ID, "error", err)
+			}
+		},
+	})
+	if err != nil {
+		rec.Close()
+		return nil, nil, fmt.Errorf("sip: %w", err)
+	}
+	return srv, func() { rec.Close() }, nil
 }
 
 func newLogger(c config.LogConfig, w io.Writer) (*slog.Logger, error) {
@@ -109,6 +186,7 @@ func displayAddr(a net.Addr) string {
 
 // server is the HTTP side of parole serve: pages, health and metrics.
 type server struct {
+	reg     *prometheus.Registry
 	cfg     config.Config
 	log     *slog.Logger
 	started time.Time
@@ -118,6 +196,7 @@ type server struct {
 func newServer(cfg config.Config, logger *slog.Logger, run *runner.Runner) (*server, error) {
 	s := &server{cfg: cfg, log: logger, started: time.Now()}
 	reg := prometheus.NewRegistry()
+	s.reg = reg
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	info := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "parole_build_info", Help: "Build information of the running parole."}, []string{"version"})
 	info.WithLabelValues(version).Set(1)

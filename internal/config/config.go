@@ -42,6 +42,26 @@ type Config struct {
 	Log        LogConfig        `yaml:"log"`
 	Dialog     DialogConfig     `yaml:"dialog"`
 	Connectors ConnectorsConfig `yaml:"connectors"`
+	SIP        SIPConfig        `yaml:"sip"`
+}
+
+// SIPConfig configures the SIP phone channel: calls answered by the voice
+// session (embedded pocketsphinx and espeak-ng) running the call flow.
+type SIPConfig struct {
+	// Enabled answers SIP calls.
+	Enabled bool `yaml:"enabled"`
+	// Listen is the UDP address SIP listens on, IP:port.
+	Listen string `yaml:"listen"`
+	// MediaIP is the address RTP uses and the SDP advertises; required
+	// when Listen's host is 0.0.0.0 or ::.
+	MediaIP string `yaml:"media_ip"`
+	// RTPPortMin and RTPPortMax bound the RTP ports.
+	RTPPortMin int `yaml:"rtp_port_min"`
+	RTPPortMax int `yaml:"rtp_port_max"`
+	// MaxCalls is how many calls run at once; more get 486 Busy Here.
+	MaxCalls int `yaml:"max_calls"`
+	// Language of the calls, a BCP 47 tag.
+	Language string `yaml:"language"`
 }
 
 // ConnectorsConfig configures the channels that arrive as HTTP requests.
@@ -107,6 +127,7 @@ func Default() Config {
 		Server: ServerConfig{HTTP: ":8080", ShutdownTimeout: 10 * time.Second, MaxBodyBytes: 1 << 20},
 		Log:    LogConfig{Level: "info", Format: "text"},
 		Dialog: DialogConfig{Store: "embedded", StorePath: "parole.db", RasaTimeout: 2 * time.Second},
+		SIP: SIPConfig{Enabled: true, Listen: "127.0.0.1:5060", RTPPortMin: 10000, RTPPortMax: 20000, MaxCalls: 100, Language: "en-US"},
 		Connectors: ConnectorsConfig{Web: WebConfig{Enabled: true, Config: web.Config{
 			Path: web.DefaultPath, AllowedOrigins: []string{}, Rate: web.DefaultRate, Burst: web.DefaultBurst,
 			MaxBodyBytes: web.DefaultMaxBodyBytes, PingInterval: web.DefaultPingInterval,
@@ -224,6 +245,25 @@ func (c Config) Validate() error {
 	}
 	if c.Dialog.RasaTimeout <= 0 {
 		bad("dialog.rasa_timeout", "must be positive")
+	}
+	if c.SIP.Enabled {
+		host, _, err := net.SplitHostPort(c.SIP.Listen)
+		ip := net.ParseIP(host)
+		switch {
+		case err != nil || ip == nil:
+			bad("sip.listen", "want IP:port, got %q", c.SIP.Listen)
+		case ip.IsUnspecified() && net.ParseIP(c.SIP.MediaIP) == nil:
+			bad("sip.media_ip", "required (an IP address) when sip.listen is %s", c.SIP.Listen)
+		}
+		if c.SIP.MediaIP != "" && net.ParseIP(c.SIP.MediaIP) == nil {
+			bad("sip.media_ip", "want an IP address, got %q", c.SIP.MediaIP)
+		}
+		if r := c.SIP; r.RTPPortMin < 0 || r.RTPPortMax > 65535 || r.RTPPortMin > r.RTPPortMax || (r.RTPPortMax > 0 && r.RTPPortMax-r.RTPPortMin < 2) {
+			bad("sip.rtp_port_min", "want 0 <= rtp_port_min < rtp_port_max <= 65535 with room for a port pair, got %d..%d", r.RTPPortMin, r.RTPPortMax)
+		}
+		if c.SIP.MaxCalls <= 0 {
+			bad("sip.max_calls", "must be positive")
+		}
 	}
 	if c.Connectors.Web.Enabled {
 		if err := c.Connectors.Web.Validate(); err != nil {
