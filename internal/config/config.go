@@ -127,7 +127,7 @@ func Default() Config {
 		Server: ServerConfig{HTTP: ":8080", ShutdownTimeout: 10 * time.Second, MaxBodyBytes: 1 << 20},
 		Log:    LogConfig{Level: "info", Format: "text"},
 		Dialog: DialogConfig{Store: "embedded", StorePath: "parole.db", RasaTimeout: 2 * time.Second},
-		SIP: SIPConfig{Enabled: true, Listen: "127.0.0.1:5060", RTPPortMin: 10000, RTPPortMax: 20000, MaxCalls: 100, Language: "en-US"},
+		SIP:    SIPConfig{Enabled: true, Listen: "127.0.0.1:5060", RTPPortMin: 10000, RTPPortMax: 20000, MaxCalls: 100, Language: "en-US"},
 		Connectors: ConnectorsConfig{Web: WebConfig{Enabled: true, Config: web.Config{
 			Path: web.DefaultPath, AllowedOrigins: []string{}, Rate: web.DefaultRate, Burst: web.DefaultBurst,
 			MaxBodyBytes: web.DefaultMaxBodyBytes, PingInterval: web.DefaultPingInterval,
