@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -18,20 +17,7 @@ import (
 )
 
 // speakWAV writes text spoken by espeak-ng, resampled to 8 kHz by sox.
-func speakWAV(t *testing.T, text string) string {
-	t.Helper()
-	espeakBin := testutil.RequireTool(t, "espeak-ng", "espeak-ng")
-	soxBin := testutil.RequireTool(t, "sox", "sox")
-	dir := t.TempDir()
-	raw, q := filepath.Join(dir, "raw.wav"), filepath.Join(dir, "q.wav")
-	if out, err := exec.Command(espeakBin, "-w", raw, text).CombinedOutput(); err != nil {
-		t.Fatalf("espeak-ng: %v: %s", err, out)
-	}
-	if out, err := exec.Command(soxBin, raw, "-r", "8000", "-c", "1", "-b", "16", q).CombinedOutput(); err != nil {
-		t.Fatalf("sox: %v: %s", err, out)
-	}
-	return q
-}
+func speakWAV(t *testing.T, text string) string { return testutil.SpokenWAV(t, text) }
 
 func TestCallCommand(t *testing.T) {
 	testutil.RequireFile(t, sphinx.DefaultLM, "pocketsphinx-en-us")

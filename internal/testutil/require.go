@@ -103,3 +103,17 @@ func ReportFrames(b *testing.B, frames int) {
 	b.ReportMetric(perFrame, "ns/frame")
 	b.ReportMetric(float64(20*time.Millisecond)/perFrame, "x-realtime")
 }
+
+// SpokenWAV writes text spoken by espeak-ng (with extra espeak-ng arguments
+// such as "-v", "en-gb") as 8 kHz mono 16-bit WAV, resampled by sox as
+// telephone audio, and returns its path in a test temporary folder.
+func SpokenWAV(tb testing.TB, text string, espeakArgs ...string) string {
+	tb.Helper()
+	espeak := RequireTool(tb, "espeak-ng", "espeak-ng")
+	sox := RequireTool(tb, "sox", "sox")
+	dir := tb.TempDir()
+	raw, out := dir+"/speech.wav", dir+"/speech-8k.wav"
+	Run(tb, espeak, append(append(espeakArgs, "-w", raw), text)...)
+	Run(tb, sox, raw, "-r", "8000", "-c", "1", "-b", "16", out)
+	return out
+}

@@ -3,7 +3,6 @@ package sphinx
 import (
 	"context"
 	"os"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -47,17 +46,7 @@ func demoMenuGrammar(t *testing.T) *stt.Grammar {
 // converts it to 8 kHz with sox.
 func espeak8k(t *testing.T, text string, args ...string) []int16 {
 	t.Helper()
-	espeak := testutil.RequireTool(t, "espeak-ng", "espeak-ng")
-	sox := testutil.RequireTool(t, "sox", "sox")
-	dir := t.TempDir()
-	raw, out := dir+"/e.wav", dir+"/e8.wav"
-	if b, err := exec.Command(espeak, append(append(args, "-w", raw), text)...).CombinedOutput(); err != nil {
-		t.Fatalf("espeak-ng: %v %s", err, b)
-	}
-	if b, err := exec.Command(sox, raw, "-r", "8000", "-c", "1", "-b", "16", out).CombinedOutput(); err != nil {
-		t.Fatalf("sox: %v %s", err, b)
-	}
-	f, err := os.Open(out)
+	f, err := os.Open(testutil.SpokenWAV(t, text, args...))
 	if err != nil {
 		t.Fatal(err)
 	}

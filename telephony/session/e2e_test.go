@@ -5,8 +5,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -25,20 +23,7 @@ import (
 
 // question makes the caller's WAV as the issue says: espeak-ng speaks the
 // sentence, sox resamples it to 8 kHz.
-func question(t *testing.T, text string) string {
-	t.Helper()
-	espeakBin := testutil.RequireTool(t, "espeak-ng", "espeak-ng")
-	soxBin := testutil.RequireTool(t, "sox", "sox")
-	dir := t.TempDir()
-	raw, q := filepath.Join(dir, "q22k.wav"), filepath.Join(dir, "q.wav")
-	if out, err := exec.Command(espeakBin, "-w", raw, text).CombinedOutput(); err != nil {
-		t.Fatalf("espeak-ng: %v: %s", err, out)
-	}
-	if out, err := exec.Command(soxBin, raw, "-r", "8000", "-c", "1", "-b", "16", q).CombinedOutput(); err != nil {
-		t.Fatalf("sox: %v: %s", err, out)
-	}
-	return q
-}
+func question(t *testing.T, text string) string { return testutil.SpokenWAV(t, text) }
 
 // A real call: the caller (espeak-ng, resampled by sox) waits for the
 // greeting and asks to book an appointment; pocketsphinx with the menu

@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -30,17 +28,7 @@ import (
 // spoken returns text said by espeak-ng, at 8 kHz (sox resamples).
 func spoken(t *testing.T, text string) []int16 {
 	t.Helper()
-	espeakBin := testutil.RequireTool(t, "espeak-ng", "espeak-ng")
-	soxBin := testutil.RequireTool(t, "sox", "sox")
-	dir := t.TempDir()
-	raw, q := filepath.Join(dir, "q22k.wav"), filepath.Join(dir, "q.wav")
-	if out, err := exec.Command(espeakBin, "-w", raw, text).CombinedOutput(); err != nil {
-		t.Fatalf("espeak-ng: %v: %s", err, out)
-	}
-	if out, err := exec.Command(soxBin, raw, "-r", "8000", "-c", "1", "-b", "16", q).CombinedOutput(); err != nil {
-		t.Fatalf("sox: %v: %s", err, out)
-	}
-	f, err := os.Open(q)
+	f, err := os.Open(testutil.SpokenWAV(t, text))
 	if err != nil {
 		t.Fatal(err)
 	}
