@@ -43,6 +43,33 @@ static int parole_ps_words(ps_decoder_t *ps, int max, int *sf, int *ef, int *pro
 	return n;
 }
 
+// parole_ps_nbest writes up to max distinct n-best hypotheses of the
+// utterance just ended, NUL-separated, into buf and their path scores into
+// scores, best first. It returns the number written (0 without a lattice).
+static int parole_ps_nbest(ps_decoder_t *ps, int max, int *scores, char *buf, int buflen) {
+	int n = 0, used = 0;
+	ps_nbest_t *nb = ps_nbest(ps);
+	for (; nb != NULL && n < max; nb = ps_nbest_next(nb)) {
+		int32 score;
+		const char *h = ps_nbest_hyp(nb, &score);
+		int l;
+		if (h == NULL) {
+			continue;
+		}
+		l = strlen(h);
+		if (used + l + 1 > buflen) {
+			break;
+		}
+		memcpy(buf + used, h, l + 1);
+		used += l + 1;
+		scores[n++] = score;
+	}
+	if (nb != NULL) {
+		ps_nbest_free(nb);
+	}
+	return n;
+}
+
 static void parole_ps_quiet(void) {
 	err_set_logfp(NULL);
 }
@@ -263,6 +290,41 @@ func (d *decoder) posterior() float64 {
 		return 0
 	}
 	return min(v, 1)
+}
+
+// hypothesis is one n-best entry: its words as pocketsphinx wrote them
+// (fillers and garbage included) and its path score in natural log units.
+type hypothesis struct {
+	text  string
+	score float64
+}
+
+// nbest returns up to max hypotheses of the utterance just ended, best first,
+// as pocketsphinx's A* search over the lattice finds them (duplicates
+// included: paths that differ only in fillers or timing).
+func (d *decoder) nbest(max int) []hypothesis {
+	if max <= 0 {
+		return nil
+	}
+	max = min(max, maxWords)
+	n := int(C.parole_ps_nbest(d.ps, C.int(max), &d.sf[0],
+		(*C.char)(unsafe.Pointer(&d.wordBuf[0])), C.int(len(d.wordBuf))))
+	lm := C.ps_get_logmath(d.ps)
+	out := make([]hypothesis, 0, n)
+	off := 0
+	for i := 0; i < n; i++ {
+		end := off
+		for end < len(d.wordBuf) && d.wordBuf[end] != 0 {
+			end++
+		}
+		score := float64(d.sf[i])
+		if lm != nil {
+			score = float64(C.logmath_log_to_ln(lm, C.int(d.sf[i])))
+		}
+		out = append(out, hypothesis{text: string(d.wordBuf[off:end]), score: score})
+		off = end + 1
+	}
+	return out
 }
 
 type segWord struct {

@@ -65,5 +65,9 @@
 // our tests). Free text on these 8 kHz prompts is poor, as the engine is
 // known to be: see benchmarks/stt for the word error rate.
 //
-// Not done: Result.Alternatives (n-best) is never filled.
+// With stt.Config.MaxAlternatives above one, a free-text final result carries
+// the n-best list from the lattice (pocketsphinx's A* search, paths that
+// differ only in fillers merged). A grammar result has none: the grammar
+// search's lattice keeps only the winning phrase and its garbage and timing
+// variants.
 package sphinx

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -273,7 +274,70 @@ func (s *Stream) result() (stt.Result, bool) {
 	default:
 		res.Rejected = res.Text == ""
 	}
+	// In grammar mode the FSG lattice holds only the winning phrase (with
+	// garbage and timing variants, hundreds deep): no alternatives there.
+	if s.cfg.MaxAlternatives > 1 && !res.Rejected && s.mode != modeGrammar {
+		res.Alternatives = s.alternatives(res.Text, s.cfg.MaxAlternatives-1)
+	}
 	return res, true
+}
+
+// nbestDepth is how many n-best paths are read for each alternative asked
+// for: most paths differ from the ones before only in fillers or timing.
+const nbestDepth = 8
+
+// acousticScale is pocketsphinx's default -ascale: path scores are divided by
+// it before they are compared, as ps_get_prob does for the posterior.
+const acousticScale = 20
+
+// alternatives returns up to max other hypotheses of the utterance, best
+// first, as the words they say (fillers dropped, garbage paths left out). Their confidence is the
+// share of each path in the n-best list after acoustic scaling, counted with
+// the best path.
+func (s *Stream) alternatives(best string, max int) []stt.Alternative {
+	hyps := s.dec.nbest(max * nbestDepth)
+	if len(hyps) == 0 {
+		return nil
+	}
+	type alt struct {
+		text   string
+		weight float64
+	}
+	seen := map[string]bool{best: true}
+	var alts []alt
+	total := 0.0
+	top := hyps[0].score
+	for _, h := range hyps {
+		w := math.Exp((h.score - top) / acousticScale)
+		total += w
+		var words []string
+		garbage := false
+		for _, f := range strings.Fields(h.text) {
+			t := baseWord(f)
+			if isFiller(t) {
+				continue
+			}
+			if strings.HasPrefix(t, garbagePrefix) {
+				garbage = true
+				continue
+			}
+			words = append(words, t)
+		}
+		text := strings.Join(words, " ")
+		if text == "" || seen[text] || len(alts) >= max {
+			continue
+		}
+		if garbage {
+			continue
+		}
+		seen[text] = true
+		alts = append(alts, alt{text, w})
+	}
+	out := make([]stt.Alternative, len(alts))
+	for i, a := range alts {
+		out[i] = stt.Alternative{Text: a.text, Confidence: a.weight / total}
+	}
+	return out
 }
 
 // CloseSend ends the audio: the utterance in progress gets its final
