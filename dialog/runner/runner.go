@@ -34,6 +34,36 @@ type Session struct {
 	Locale string
 	// Voice is true on channels that speak and listen.
 	Voice bool
+	// UserID, when set, is the parole user the channel authenticated (an
+	// Alexa or Allo-Media account-linking token, a web chat JWT subject):
+	// the event then goes to that user's open conversation, whichever
+	// channel started it, and ConversationID only names the conversation
+	// created when the user has none open. The channel user is linked to
+	// the user when that conversation is created. Empty keeps the
+	// conversation ConversationID names (see also [WithUsers]).
+	UserID string
+}
+
+// UserResolver returns the parole user a session comes from, or "" when
+// the session is not tied to a known user; see [WithUsers].
+type UserResolver func(ctx context.Context, s Session) (userID string, err error)
+
+// TrustedChannels returns a [UserResolver] for channels whose
+// ChannelUserID already is the parole user id because the channel
+// authenticates it: the web chat with a JWT secret, whose "sub" claim
+// becomes the user id. Use it only for such channels: on others anyone
+// could speak for any user by sending their id.
+func TrustedChannels(channels ...string) UserResolver {
+	set := make(map[string]bool, len(channels))
+	for _, c := range channels {
+		set[c] = true
+	}
+	return func(_ context.Context, s Session) (string, error) {
+		if set[s.Channel] {
+			return s.ChannelUserID, nil
+		}
+		return "", nil
+	}
 }
 
 // Runner runs a bot over a store. It is safe for concurrent use; events of
@@ -44,6 +74,7 @@ type Runner struct {
 	store  store.Store
 	logger *slog.Logger
 	now    func() time.Time
+	users  UserResolver
 
 	mu    sync.Mutex
 	locks map[string]*convLock
@@ -63,6 +94,12 @@ func WithLogger(l *slog.Logger) Option { return func(r *Runner) { r.logger = l }
 // WithClock sets the clock that stamps events and replies (default
 // time.Now).
 func WithClock(now func() time.Time) Option { return func(r *Runner) { r.now = now } }
+
+// WithUsers sets how the runner finds the user of a session that does not
+// name one (Session.UserID empty): for instance [TrustedChannels]("web")
+// lets the web chat continue the conversation a linked user started on
+// Alexa. Without it such sessions keep to their ConversationID.
+func WithUsers(resolve UserResolver) Option { return func(r *Runner) { r.users = resolve } }
 
 // New returns a runner answering with bot and keeping conversations in st.
 func New(bot dialog.Bot, st store.Store, opts ...Option) *Runner {
@@ -85,6 +122,15 @@ const maxAttempts = 5
 // if any), and saves it with the event and the reply appended to its
 // transcript in the same write.
 //
+// A session of a known user (Session.UserID, or the runner's [WithUsers]
+// resolver) continues the user's open conversation — the most recently
+// updated one not ended — whichever channel it runs on, and the transcript
+// entries record each event's channel. A start event that arrives on a
+// conversation other than its own this way (the user opens the web chat
+// while a conversation begun on Alexa waits for an answer) does not restart
+// the bot: it is recorded and answered with the conversation's last reply,
+// so the user sees the pending question on the new channel.
+//
 // When another node saved the conversation meanwhile, the turn is run again
 // on the fresh state; a bot with side effects (webhooks) may then see them
 // repeated.
@@ -98,24 +144,60 @@ func (r *Runner) Handle(ctx context.Context, s Session, ev dialog.Event) (dialog
 	if ev.Time.IsZero() {
 		ev.Time = r.now()
 	}
-	unlock := r.lock(s.ConversationID)
+	if s.UserID == "" && r.users != nil {
+		u, err := r.users(ctx, s)
+		if err != nil {
+			return dialog.Reply{}, fmt.Errorf("runner: user of %s: %w", s.ConversationID, err)
+		}
+		s.UserID = u
+	}
+	if len(s.UserID) > store.MaxIDLen {
+		return dialog.Reply{}, fmt.Errorf("%w: user id longer than %d bytes", ErrSession, store.MaxIDLen)
+	}
+	id := s.ConversationID
+	if s.UserID != "" {
+		// The user's lock keeps two channels of one user from opening two
+		// conversations at once.
+		unlockUser := r.lock("user\x00" + s.UserID)
+		defer unlockUser()
+		open, err := r.openConversation(ctx, s.UserID)
+		if err != nil {
+			return dialog.Reply{}, fmt.Errorf("runner: conversations of user %s: %w", s.UserID, err)
+		}
+		if open != "" {
+			id = open
+		}
+	}
+	joined := id != s.ConversationID
+	unlock := r.lock(id)
 	defer unlock()
 	var lastErr error
 	for attempt := 0; attempt < maxAttempts; attempt++ {
-		conv, ver, err := r.store.Load(ctx, s.ConversationID)
+		conv, ver, err := r.store.Load(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
 			conv, ver, err = r.newConversation(ctx, s)
 		}
 		if err != nil {
-			return dialog.Reply{}, fmt.Errorf("runner: load %s: %w", s.ConversationID, err)
+			return dialog.Reply{}, fmt.Errorf("runner: load %s: %w", id, err)
+		}
+		if s.UserID != "" && conv.UserID == "" {
+			conv.UserID = s.UserID
 		}
 		if s.Locale != "" {
 			conv.Locale = s.Locale
 		}
 		conv.Voice = s.Voice
-		reply, err := r.bot.Handle(ctx, conv, ev)
+		var reply dialog.Reply
+		if joined && ev.Type == dialog.EventStart && !conv.Ended {
+			reply, err = r.lastReply(ctx, id)
+		} else {
+			reply, err = r.bot.Handle(ctx, conv, ev)
+			if err != nil {
+				err = fmt.Errorf("runner: bot: %w", err)
+			}
+		}
 		if err != nil {
-			return dialog.Reply{}, fmt.Errorf("runner: bot: %w", err)
+			return dialog.Reply{}, err
 		}
 		// The new state and its transcript lines are written together.
 		entries := []store.Entry{
@@ -128,17 +210,57 @@ func (r *Runner) Handle(ctx context.Context, s Session, ev dialog.Event) (dialog
 			continue
 		}
 		if err != nil {
-			return dialog.Reply{}, fmt.Errorf("runner: save %s: %w", s.ConversationID, err)
+			return dialog.Reply{}, fmt.Errorf("runner: save %s: %w", id, err)
 		}
 		return reply, nil
 	}
-	return dialog.Reply{}, fmt.Errorf("runner: %s: gave up after %d conflicting saves: %w", s.ConversationID, maxAttempts, lastErr)
+	return dialog.Reply{}, fmt.Errorf("runner: %s: gave up after %d conflicting saves: %w", id, maxAttempts, lastErr)
 }
 
-// newConversation starts a conversation for s, linked to the user the
-// channel user is known as (or a new user named after the channel user).
+// openConversation returns the id of the user's most recently updated
+// conversation that is not ended, or "" when there is none.
+func (r *Runner) openConversation(ctx context.Context, userID string) (string, error) {
+	convs, err := r.store.Conversations(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	for _, c := range convs {
+		if !c.Ended {
+			return c.ID, nil
+		}
+	}
+	return "", nil
+}
+
+// lastReply returns the last reply of a conversation's transcript: what
+// a user resuming it on another channel is waiting to answer.
+func (r *Runner) lastReply(ctx context.Context, id string) (dialog.Reply, error) {
+	tr, err := r.store.Transcript(ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return dialog.Reply{}, fmt.Errorf("runner: transcript of %s: %w", id, err)
+	}
+	for i := len(tr) - 1; i >= 0; i-- {
+		if tr[i].Kind == store.KindReply && tr[i].Reply != nil {
+			return *tr[i].Reply, nil
+		}
+	}
+	return dialog.Reply{}, nil
+}
+
+// newConversation starts a conversation for s, linked to s.UserID, or to
+// the user the channel user is known as (or a new user named after the
+// channel user).
 func (r *Runner) newConversation(ctx context.Context, s Session) (*dialog.Conversation, store.Version, error) {
 	conv := &dialog.Conversation{ID: s.ConversationID, Channel: s.Channel, Locale: s.Locale, Voice: s.Voice}
+	if s.UserID != "" {
+		conv.UserID = s.UserID
+		if s.ChannelUserID != "" {
+			if err := r.store.Link(ctx, s.Channel, s.ChannelUserID, s.UserID); err != nil {
+				return nil, 0, err
+			}
+		}
+		return conv, 0, nil
+	}
 	if s.ChannelUserID == "" {
 		return conv, 0, nil
 	}
