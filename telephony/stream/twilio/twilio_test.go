@@ -326,9 +326,9 @@ func TestBadMessages(t *testing.T) {
 	ts := newServer(t, twilio.Config{MaxMessageBytes: 4096}, nil)
 	big := `{"event":"media","media":{"payload":"` + strings.Repeat("A", 8000) + `"}}`
 	before := map[string]string{
-		"bad JSON":          `{"event":"connected",`,
-		"unknown event":     `{"event":"hello"}`,
-		"no event":          `{"protocol":"Call"}`,
+		"bad JSON":           `{"event":"connected",`,
+		"unknown event":      `{"event":"hello"}`,
+		"no event":           `{"protocol":"Call"}`,
 		"media before start": `{"event":"media","streamSid":"MZ1","media":{"payload":"//8="}}`,
 		"wrong format": `{"event":"start","start":{"streamSid":"MZ1","callSid":"CA1",` +
 			`"mediaFormat":{"encoding":"audio/x-l16","sampleRate":16000,"channels":1}}}`,
