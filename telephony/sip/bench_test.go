@@ -39,8 +39,8 @@ func newFrameRig(tb testing.TB) *frameRig {
 		tb.Fatal(err)
 	}
 	m := Media{Remote: sink.LocalAddr().(*net.UDPAddr), Codec: Codec{Name: "PCMU"}, DTMF: 101}
-	c, err := newCall(telephony.Info{ID: "bench", Channel: "sip", Rate: rate}, m, conn,
-		make(chan struct{}), func(context.Context) error { return nil })
+	c, err := newCall(callParams{info: telephony.Info{ID: "bench", Channel: "sip", Rate: rate}, media: m, conn: conn,
+		byeDone: make(chan struct{}), bye: func(context.Context) error { return nil }})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -7,10 +7,12 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
 	"github.com/parole-voice/parole/media"
@@ -19,6 +21,11 @@ import (
 	"github.com/parole-voice/parole/media/jitter"
 	"github.com/parole-voice/parole/telephony"
 )
+
+// ErrMediaTimeout is wrapped, with telephony.ErrHangup, by the errors of a
+// call the server ended because no RTP nor RTCP came for
+// Config.MediaTimeout.
+var ErrMediaTimeout = errors.New("sip: no media from the caller")
 
 // ErrFrame is wrapped by the error of [Call.Send] for a frame the leg cannot
 // play (another sample rate than 8000 Hz, more than 20 ms).
@@ -33,6 +40,9 @@ const (
 	// keyDuration and keyGap shape the RFC 4733 keys SendDTMF plays.
 	keyDuration = 100 * time.Millisecond
 	keyGap      = 60 * time.Millisecond
+	// lateFrame is how far behind its 20 ms slot a frame may leave before
+	// it counts as late in [Stats].
+	lateFrame = 10 * time.Millisecond
 )
 
 // Call is one answered SIP call: G.711 over symmetric RTP/UDP. It
@@ -41,16 +51,43 @@ const (
 // concealment for losses) and the RFC 4733 keys received; Send paces the
 // bot's frames on absolute 20 ms slots.
 type Call struct {
-	info    telephony.Info
-	codec   Codec
-	dtmfPT  int
-	conn    *net.UDPConn
-	byeDone <-chan struct{}                 // closed when the dialog ended (BYE either way)
-	bye     func(ctx context.Context) error // sends BYE
-	unpaced bool                            // benchmarks: no waiting for slots
-	remote  atomic.Pointer[netip.AddrPort]
-	done    chan struct{} // closed by Hangup
-	reader  sync.WaitGroup
+	info     telephony.Info
+	route    string
+	codec    Codec
+	dtmfPT   int
+	conn     *net.UDPConn
+	rtcpConn *net.UDPConn                    // nil under rtcp-mux
+	byeDone  <-chan struct{}                 // closed when the dialog ended (BYE either way)
+	bye      func(ctx context.Context) error // sends BYE
+	unpaced  bool                            // benchmarks: no waiting for slots
+	remote   atomic.Pointer[netip.AddrPort]
+	rtcpTo   atomic.Pointer[netip.AddrPort]
+	done     chan struct{} // closed by Hangup
+	reader   sync.WaitGroup
+	started  time.Time
+
+	// SDP of the call, for re-INVITE answers.
+	sdpMu      sync.Mutex
+	media      Media
+	sdpID      uint64
+	sdpVersion uint64
+	lastAnswer []byte
+
+	// Media state a re-INVITE changes.
+	peerSends    atomic.Bool // the caller sends media (not recvonly/inactive)
+	peerReceives atomic.Bool // the caller wants media (not sendonly/inactive: on hold)
+
+	timeout      time.Duration // media inactivity limit, 0 for none
+	lastRx       atomic.Int64  // unix ns of the last RTP or RTCP packet
+	expired      chan struct{} // closed when the media timed out
+	rtcpInterval time.Duration
+	nextRTCP     time.Time // owned by the goroutine that sends RTCP
+	cname        string
+	rtcpSent     atomic.Int64
+	rtcpRecv     atomic.Int64
+	remoteReport atomic.Pointer[rtcp.ReceptionReport] // the caller's last report on our stream
+	late         atomic.Int64                         // frames sent > 10 ms after their slot
+	octets       atomic.Int64                         // payload octets sent
 
 	once      sync.Once
 	hangupErr error
@@ -61,6 +98,11 @@ type Call struct {
 	keys     []rune
 	scratch  []dtmf.Digit
 	received atomic.Int64 // RTP packets received
+
+	// In-band DTMF detection when no telephone-event was negotiated
+	// (Recv goroutine only).
+	inband *dtmf.Detector
+	tones  []dtmf.Tone
 
 	// Recv goroutine only.
 	frame   media.Frame
@@ -79,17 +121,38 @@ type Call struct {
 	sendT    *time.Timer
 	dtmfTx   *dtmf.Sender
 	events   []dtmf.Packet
-	sent     atomic.Int64 // RTP packets sent
+	sent     atomic.Int64  // RTP packets sent
+	clockTS  atomic.Uint32 // RTP timestamp of the last audio frame sent…
+	clockAt  atomic.Int64  // …and its send slot, unix ns (for sender reports)
 }
 
-func newCall(info telephony.Info, m Media, conn *net.UDPConn, byeDone <-chan struct{}, bye func(context.Context) error) (*Call, error) {
+// callParams is what newCall needs; the zero values of the optional
+// fields turn the feature off.
+type callParams struct {
+	info         telephony.Info
+	route        string
+	media        Media
+	conn         *net.UDPConn
+	rtcpConn     *net.UDPConn // nil: RTCP multiplexed on conn (or none, see rtcpInterval)
+	byeDone      <-chan struct{}
+	bye          func(context.Context) error
+	timeout      time.Duration // media inactivity timeout
+	rtcpInterval time.Duration // 0: no RTCP reports sent
+}
+
+func newCall(p callParams) (*Call, error) {
+	m := p.media
 	jb, err := jitter.New(jitter.Config{ClockRate: rate})
 	if err != nil {
 		return nil, err
 	}
+	now := time.Now()
 	c := &Call{
-		info: info, codec: m.Codec, dtmfPT: m.DTMF, conn: conn, byeDone: byeDone, bye: bye,
-		done: make(chan struct{}), jb: jb,
+		info: p.info, route: p.route, codec: m.Codec, dtmfPT: m.DTMF, conn: p.conn, rtcpConn: p.rtcpConn,
+		byeDone: p.byeDone, bye: p.bye,
+		done: make(chan struct{}), expired: make(chan struct{}), jb: jb, started: now,
+		timeout: p.timeout, rtcpInterval: p.rtcpInterval,
+		cname:   fmt.Sprintf("parole-%08x@%s", rand.Uint32(), p.conn.LocalAddr().(*net.UDPAddr).IP),
 		frame:   media.Frame{Samples: make([]int16, frameSamples), Rate: rate},
 		conceal: jitter.NewConcealer(frameSamples * 4),
 		ssrc:    rand.Uint32(), seq: uint16(rand.Uint32()), ts: rand.Uint32(),
@@ -97,6 +160,7 @@ func newCall(info telephony.Info, m Media, conn *net.UDPConn, byeDone <-chan str
 		recvT: stoppedTimer(), sendT: stoppedTimer(),
 		marker: true,
 	}
+	c.lastRx.Store(now.UnixNano())
 	c.pkt.Payload = make([]byte, 0, frameSamples)
 	if m.DTMF >= 0 {
 		rx, err := dtmf.NewReceiver(dtmf.ReceiverConfig{PayloadType: uint8(m.DTMF)})
@@ -107,13 +171,40 @@ func newCall(info telephony.Info, m Media, conn *net.UDPConn, byeDone <-chan str
 		if c.dtmfTx, err = dtmf.NewSender(dtmf.SenderConfig{}); err != nil {
 			return nil, err
 		}
+	} else {
+		if c.inband, err = dtmf.NewDetector(dtmf.DetectorConfig{Rate: rate}); err != nil {
+			return nil, err
+		}
+		c.tones = make([]dtmf.Tone, 0, 4)
 	}
+	c.setMedia(m)
+	c.media = m
+	if c.rtcpInterval > 0 {
+		c.nextRTCP = now.Add(c.rtcpInterval / 2) // RFC 3550 §6.2: the first report after half an interval
+	}
+	c.reader.Add(1)
+	go c.loop(c.conn, true, c.rtcpConn == nil)
+	if c.rtcpConn != nil {
+		c.reader.Add(1)
+		go c.loop(c.rtcpConn, false, true)
+	}
+	return c, nil
+}
+
+// setMedia applies a negotiated offer: where to send, and the direction.
+func (c *Call) setMedia(m Media) {
 	remote := m.Remote.AddrPort()
 	remote = netip.AddrPortFrom(remote.Addr().Unmap(), remote.Port())
 	c.remote.Store(&remote)
-	c.reader.Add(1)
-	go c.read()
-	return c, nil
+	r := remote
+	if m.RTCP != nil {
+		r = m.RTCP.AddrPort()
+		r = netip.AddrPortFrom(r.Addr().Unmap(), r.Port())
+	}
+	c.rtcpTo.Store(&r)
+	c.peerSends.Store(m.PeerSends())
+	c.peerReceives.Store(m.PeerReceives() && !m.Remote.IP.IsUnspecified())
+	c.lastRx.Store(time.Now().UnixNano()) // a new offer restarts the inactivity clock
 }
 
 func stoppedTimer() *time.Timer {
@@ -122,24 +213,91 @@ func stoppedTimer() *time.Timer {
 	return t
 }
 
-// read receives RTP until the socket is closed.
-func (c *Call) read() {
+// loop reads conn until it is closed: RTP (when rtpToo) and RTCP (RTCP
+// packets are told apart by their packet type, RFC 5761 §4). A read
+// deadline wakes it for the duties it owns: the media inactivity timeout
+// (the RTP socket's loop) and the RTCP reports (sendRTCP).
+func (c *Call) loop(conn *net.UDPConn, rtpToo, sendRTCP bool) {
 	defer c.reader.Done()
 	buf := make([]byte, 1500)
 	var p rtp.Packet
+	c.arm(conn, time.Now(), rtpToo, sendRTCP)
 	for {
-		n, src, err := c.conn.ReadFromUDPAddrPort(buf)
+		n, src, err := conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				if !c.wake(conn, time.Now(), rtpToo, sendRTCP) {
+					return
+				}
+				continue
+			}
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
 			continue // ICMP port unreachable and the like
 		}
-		if p.Unmarshal(buf[:n]) != nil {
+		b := buf[:n]
+		if isRTCP(b) {
+			c.handleRTCP(b, src, time.Now())
+			continue
+		}
+		if !rtpToo || p.Unmarshal(b) != nil {
 			continue
 		}
 		c.handle(&p, src, time.Now())
 	}
+}
+
+// isRTCP tells RTCP from RTP on one port: RTCP packet types 192-223
+// occupy the second byte where RTP has marker and payload type (RFC 5761).
+func isRTCP(b []byte) bool { return len(b) >= 8 && b[0]>>6 == 2 && b[1] >= 192 && b[1] <= 223 }
+
+// arm sets conn's read deadline to the next duty of its loop.
+func (c *Call) arm(conn *net.UDPConn, now time.Time, timeout, sendRTCP bool) {
+	var next time.Time
+	if timeout && c.timeout > 0 {
+		next = time.Unix(0, c.lastRx.Load()).Add(c.timeout)
+		if !c.peerSends.Load() || !next.After(now) {
+			next = now.Add(c.timeout) // on hold the caller may send nothing: check again later
+		}
+	}
+	if sendRTCP && c.rtcpInterval > 0 && (next.IsZero() || c.nextRTCP.Before(next)) {
+		next = c.nextRTCP
+	}
+	_ = conn.SetReadDeadline(next) // zero: no deadline
+}
+
+// wake runs the loop's duties that are due and re-arms the deadline. It
+// returns false when the media timed out and the loop must end.
+func (c *Call) wake(conn *net.UDPConn, now time.Time, timeout, sendRTCP bool) bool {
+	if timeout && c.timeout > 0 && c.peerSends.Load() &&
+		now.Sub(time.Unix(0, c.lastRx.Load())) >= c.timeout {
+		c.expire()
+		return false
+	}
+	if sendRTCP && c.rtcpInterval > 0 && !now.Before(c.nextRTCP) {
+		c.sendReport(now)
+		// RFC 3550 §6.3.1: randomize the interval over [0.5, 1.5] of it.
+		c.nextRTCP = now.Add(c.rtcpInterval/2 + rand.N(c.rtcpInterval))
+	}
+	c.arm(conn, now, timeout, sendRTCP)
+	return true
+}
+
+// expire ends the call for media inactivity: Recv and Send return
+// ErrMediaTimeout and the caller gets a BYE.
+func (c *Call) expire() {
+	select {
+	case <-c.done:
+		return
+	case <-c.byeDone:
+		return
+	default:
+	}
+	close(c.expired)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = c.bye(ctx) // the caller is likely gone; BYE is best effort
 }
 
 // handle takes one RTP packet from src that arrived at now.
@@ -150,6 +308,7 @@ func (c *Call) handle(p *rtp.Packet, src netip.AddrPort, now time.Time) {
 		c.remote.Store(&moved)
 	}
 	c.received.Add(1)
+	c.lastRx.Store(now.UnixNano())
 	c.mu.Lock()
 	switch {
 	case c.rx != nil && int(p.PayloadType) == c.dtmfPT:
@@ -173,12 +332,18 @@ func (c *Call) queueKeys() {
 // Info describes the call; Channel is "sip" and Rate 8000.
 func (c *Call) Info() telephony.Info { return c.info }
 
+// Route is the route the server chose for the call from the called user
+// (Config.Routes): the name of the flow that should answer it.
+func (c *Call) Route() string { return c.route }
+
 // Packets returns the number of RTP packets received from and sent to the
 // caller so far.
 func (c *Call) Packets() (received, sent int64) { return c.received.Load(), c.sent.Load() }
 
 func (c *Call) ended() error {
 	select {
+	case <-c.expired:
+		return fmt.Errorf("sip: call %s: %w after %v: %w", c.info.ID, ErrMediaTimeout, c.timeout, telephony.ErrHangup)
 	case <-c.done:
 		return fmt.Errorf("sip: call %s hung up: %w", c.info.ID, telephony.ErrHangup)
 	case <-c.byeDone:
@@ -221,6 +386,9 @@ func (c *Call) Recv(ctx context.Context) (telephony.Input, error) {
 		case <-c.byeDone:
 			c.recvT.Stop()
 			return telephony.Input{}, c.ended()
+		case <-c.expired:
+			c.recvT.Stop()
+			return telephony.Input{}, c.ended()
 		}
 	}
 	at := c.next
@@ -250,6 +418,18 @@ func (c *Call) Recv(ctx context.Context) (telephony.Input, error) {
 		c.queueKeys()
 	}
 	c.mu.Unlock()
+	if c.inband != nil {
+		c.tones = c.inband.Write(c.tones[:0], f.Samples)
+		if len(c.tones) > 0 {
+			c.mu.Lock()
+			for _, t := range c.tones {
+				if k, ok := t.Event.Digit(); ok {
+					c.keys = append(c.keys, rune(k))
+				}
+			}
+			c.mu.Unlock()
+		}
+	}
 	return telephony.Input{Frame: f}, nil
 }
 
@@ -278,6 +458,9 @@ func (c *Call) wait(ctx context.Context, t time.Time) error {
 		c.sendT.Stop()
 		return c.ended()
 	case <-c.byeDone:
+		c.sendT.Stop()
+		return c.ended()
+	case <-c.expired:
 		c.sendT.Stop()
 		return c.ended()
 	}
@@ -310,8 +493,18 @@ func (c *Call) Send(ctx context.Context, f *media.Frame) error {
 	}
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
-	if err := c.wait(ctx, c.slot(time.Now())); err != nil {
+	at := c.slot(time.Now())
+	if err := c.wait(ctx, at); err != nil {
 		return err
+	}
+	if !c.unpaced && time.Since(at) > lateFrame {
+		c.late.Add(1)
+	}
+	if !c.peerReceives.Load() { // on hold: keep the clock, send nothing
+		c.ts += uint32(len(f.Samples))
+		c.sendNext = c.sendNext.Add(time.Duration(len(f.Samples)) * time.Second / rate)
+		c.marker = true
+		return nil
 	}
 	if c.codec.Name == "PCMA" {
 		c.pkt.Payload = g711.EncodeAlaw(c.pkt.Payload[:0], f.Samples)
@@ -319,6 +512,8 @@ func (c *Call) Send(ctx context.Context, f *media.Frame) error {
 		c.pkt.Payload = g711.EncodeUlaw(c.pkt.Payload[:0], f.Samples)
 	}
 	err := c.write(c.codec.PayloadType, c.marker, c.ts)
+	c.clockTS.Store(c.ts)
+	c.clockAt.Store(at.UnixNano())
 	c.marker = false
 	c.ts += uint32(len(f.Samples))
 	c.sendNext = c.sendNext.Add(time.Duration(len(f.Samples)) * time.Second / rate)
@@ -341,6 +536,7 @@ func (c *Call) write(pt uint8, marker bool, ts uint32) error {
 		return fmt.Errorf("sip: sending rtp: %w", err)
 	}
 	c.sent.Add(1)
+	c.octets.Add(int64(len(c.pkt.Payload)))
 	return nil
 }
 
@@ -402,12 +598,19 @@ func (c *Call) Hangup(ctx context.Context) error {
 		close(c.done)
 		select {
 		case <-c.byeDone:
+		case <-c.expired: // BYE already sent
 		default:
 			if err := c.bye(ctx); err != nil {
 				c.hangupErr = fmt.Errorf("sip: sending BYE: %w", err)
 			}
 		}
+		if c.rtcpInterval > 0 {
+			c.sendBye()
+		}
 		c.conn.Close()
+		if c.rtcpConn != nil {
+			c.rtcpConn.Close()
+		}
 		c.reader.Wait()
 	})
 	return c.hangupErr

@@ -5,16 +5,43 @@
 // 200 OK with an SDP answer choosing PCMU or PCMA (in the caller's order of
 // preference) and telephone-event/8000 when offered; 488 when the offer has
 // no common codec, 486 Busy Here at the call limit, 503 when no RTP port is
-// free. Once the ACK comes, the server runs Config.OnCall with the call.
+// free or the server is draining, 404 when the called user has no route.
+// Once the ACK comes, the server runs Config.OnCall with the call.
 // A BYE from the caller ends Recv with telephony.ErrHangup; Hangup sends BYE.
+//
+// Routing: Config.Routes maps the called user (Request-URI, else To) to a
+// route name that [Call.Route] returns, so one server answers for several
+// call flows; Config.DefaultRoute catches the other users.
+//
+// In a call, a re-INVITE or an UPDATE with SDP changes the direction:
+// sendonly or inactive (or c=0.0.0.0) puts the call on hold — the answer
+// says recvonly or inactive and Send stops sending RTP while keeping its
+// clock — and sendrecv resumes. A re-INVITE without SDP or an UPDATE
+// without a body is a session refresh. SIP INFO with application/dtmf-relay
+// ("Signal=5") or application/dtmf bodies delivers keys through Recv.
 //
 // Media is symmetric RTP: the leg sends to where the caller's packets come
 // from (the SDP address until the first packet). Received audio goes
 // through a jitter buffer ([jitter.Buffer]) read every 20 ms of wall clock,
-// with loss concealment; RFC 4733 keys come out of Recv as digits. Send
-// paces frames on absolute 20 ms slots and SendDTMF plays RFC 4733 events.
+// with loss concealment; RFC 4733 keys come out of Recv as digits, and when
+// the caller offered no telephone-event a Goertzel detector finds in-band
+// keys in the audio. Send paces frames on absolute 20 ms slots and counts
+// the frames that leave more than 10 ms late ([Stats]); SendDTMF plays
+// RFC 4733 events.
 //
-// Not done yet: REGISTER, TCP and TLS, re-INVITE and hold, REFER
-// (Transfer returns telephony.ErrUnsupported), G.722 and Opus, RTCP, a
-// media inactivity timeout, routing by called number, graceful drain.
+// RTCP goes on the port above RTP (RTP ports are even) or on the RTP port
+// when the offer has a=rtcp-mux: a sender report (receiver report before
+// parole sent audio) with the RFC 3550 reception statistics of the jitter
+// buffer and an SDES CNAME every Config.RTCPInterval (randomized ±50 %),
+// and an RTCP BYE at hangup. The caller's reports are kept for [Call.Stats].
+// With Config.MediaTimeout, a call with neither RTP nor RTCP for that long
+// is ended with a BYE and Recv returns [ErrMediaTimeout].
+//
+// [Server.Shutdown] drains: new INVITEs get 503 while calls go on; at its
+// deadline the remaining calls get a BYE.
+//
+// Not done yet: outbound calls (UAC) and REGISTER, TCP and TLS, REFER and
+// bridge-out (Transfer returns telephony.ErrUnsupported), G.722 and Opus,
+// 2xx retransmission of re-INVITE answers (it is sent once), changing the
+// codec in a re-INVITE (488).
 package sip

@@ -37,7 +37,44 @@ type Media struct {
 	Codec Codec
 	// DTMF is the telephone-event/8000 payload type, or -1 when not offered.
 	DTMF int
+	// Direction is the offer's direction attribute for the stream:
+	// "sendrecv" (the default), "sendonly", "recvonly" or "inactive". A
+	// connection address of 0.0.0.0 (RFC 2543 hold) reads as "sendonly".
+	Direction string
+	// RTCPMux is true when the offer asks for RTCP on the RTP port
+	// (a=rtcp-mux, RFC 5761); the answer then accepts it.
+	RTCPMux bool
+	// RTCP is where the caller wants its RTCP sent: the a=rtcp attribute
+	// (RFC 3605) or the RTP port + 1; the RTP address under RTCPMux.
+	RTCP *net.UDPAddr
 }
+
+// Directions of an SDP media stream (RFC 4566 §6, RFC 3264 §6.1).
+const (
+	SendRecv = "sendrecv"
+	SendOnly = "sendonly"
+	RecvOnly = "recvonly"
+	Inactive = "inactive"
+)
+
+// answerDirection is the direction an answer gives to an offer's.
+func answerDirection(offer string) string {
+	switch offer {
+	case SendOnly:
+		return RecvOnly
+	case RecvOnly:
+		return SendOnly
+	case Inactive:
+		return Inactive
+	}
+	return SendRecv
+}
+
+// PeerSends reports whether the offerer sends media in this direction.
+func (m Media) PeerSends() bool { return m.Direction != RecvOnly && m.Direction != Inactive }
+
+// PeerReceives reports whether the offerer wants media in this direction.
+func (m Media) PeerReceives() bool { return m.Direction != SendOnly && m.Direction != Inactive }
 
 // Negotiate reads an SDP offer and chooses, from its first active audio
 // stream, the first of PCMU and PCMA in the caller's order of preference,
@@ -96,7 +133,31 @@ func Negotiate(offer []byte) (Media, error) {
 		rate, _, _ = strings.Cut(rate, "/") // channels
 		rtpmap[n] = strings.ToUpper(name) + "/" + rate
 	}
-	m := Media{Remote: &net.UDPAddr{IP: ip, Port: port}, DTMF: -1}
+	m := Media{Remote: &net.UDPAddr{IP: ip, Port: port}, DTMF: -1, Direction: SendRecv,
+		RTCP: &net.UDPAddr{IP: ip, Port: port + 1}}
+	for _, a := range sd.Attributes { // session-level direction, overridden below
+		if isDirection(a.Key) {
+			m.Direction = a.Key
+		}
+	}
+	for _, a := range md.Attributes {
+		switch {
+		case isDirection(a.Key):
+			m.Direction = a.Key
+		case a.Key == "rtcp-mux":
+			m.RTCPMux = true
+		case a.Key == "rtcp":
+			if r, ok := parseRTCPAttr(a.Value, ip); ok {
+				m.RTCP = r
+			}
+		}
+	}
+	if m.RTCPMux {
+		m.RTCP = &net.UDPAddr{IP: ip, Port: port}
+	}
+	if ip.IsUnspecified() && m.Direction == SendRecv {
+		m.Direction = SendOnly // RFC 2543 hold: c=IN IP4 0.0.0.0
+	}
 	found := false
 	for _, f := range md.MediaName.Formats {
 		pt, err := strconv.Atoi(f)
@@ -130,6 +191,29 @@ func Negotiate(offer []byte) (Media, error) {
 	return m, nil
 }
 
+func isDirection(k string) bool {
+	return k == SendRecv || k == SendOnly || k == RecvOnly || k == Inactive
+}
+
+// parseRTCPAttr reads "port [IN IP4 addr]" (RFC 3605).
+func parseRTCPAttr(v string, def net.IP) (*net.UDPAddr, bool) {
+	f := strings.Fields(v)
+	if len(f) == 0 {
+		return nil, false
+	}
+	port, err := strconv.Atoi(f[0])
+	if err != nil || port <= 0 || port > 65535 {
+		return nil, false
+	}
+	ip := def
+	if len(f) == 4 {
+		if ip = net.ParseIP(f[3]); ip == nil {
+			return nil, false
+		}
+	}
+	return &net.UDPAddr{IP: ip, Port: port}, true
+}
+
 func hasProto(protos []string, want ...string) bool {
 	if len(protos) != len(want) {
 		return false
@@ -144,8 +228,16 @@ func hasProto(protos []string, want ...string) bool {
 
 // Answer writes the SDP answer to a negotiated offer: one audio stream at
 // addr with m's codec and, when negotiated, telephone-event/8000 for keys
-// 0-16. sessionID identifies the session (the o= line).
+// 0-16, a=rtcp-mux when the offer had it and the direction that answers
+// the offer's (recvonly to sendonly, inactive to inactive). sessionID
+// identifies the session (the o= line).
 func Answer(m Media, addr *net.UDPAddr, sessionID uint64) ([]byte, error) {
+	return answerVersion(m, addr, sessionID, sessionID)
+}
+
+// answerVersion is Answer with the o= line's session version, which a
+// re-INVITE's answer increments.
+func answerVersion(m Media, addr *net.UDPAddr, sessionID, version uint64) ([]byte, error) {
 	if addr == nil || addr.IP == nil {
 		return nil, fmt.Errorf("sip: answer without a media address")
 	}
@@ -163,10 +255,14 @@ func Answer(m Media, addr *net.UDPAddr, sessionID uint64) ([]byte, error) {
 			sdp.Attribute{Key: "rtpmap", Value: fmt.Sprintf("%d telephone-event/8000", m.DTMF)},
 			sdp.Attribute{Key: "fmtp", Value: fmt.Sprintf("%d 0-16", m.DTMF)})
 	}
-	attrs = append(attrs, sdp.Attribute{Key: "ptime", Value: "20"}, sdp.Attribute{Key: "sendrecv"})
+	attrs = append(attrs, sdp.Attribute{Key: "ptime", Value: "20"})
+	if m.RTCPMux {
+		attrs = append(attrs, sdp.Attribute{Key: "rtcp-mux"})
+	}
+	attrs = append(attrs, sdp.Attribute{Key: answerDirection(m.Direction)})
 	sd := sdp.SessionDescription{
 		Origin: sdp.Origin{
-			Username: "parole", SessionID: sessionID, SessionVersion: sessionID,
+			Username: "parole", SessionID: sessionID, SessionVersion: version,
 			NetworkType: "IN", AddressType: ipver, UnicastAddress: addr.IP.String(),
 		},
 		SessionName: "parole",

@@ -25,26 +25,48 @@ var ErrConfig = errors.New("sip: invalid configuration")
 // DefaultMaxCalls is the call limit when Config.MaxCalls is zero.
 const DefaultMaxCalls = 100
 
+// DefaultRTCPInterval is the RTCP report interval when
+// Config.RTCPInterval is zero (RFC 3550 §6.2's recommended minimum).
+const DefaultRTCPInterval = 5 * time.Second
+
 // Config configures a [Server].
 type Config struct {
 	// Addr is the UDP address SIP listens on, "host:port"; the host must be
 	// an IP address. Port 0 picks a free port ([Server.Addr] tells which).
-	Addr string
+	Addr string `yaml:"addr"`
 	// MediaIP is the address RTP binds to and the SDP answer advertises;
 	// empty means the host of Addr, which must then not be unspecified.
-	MediaIP string
-	// RTPPortMin and RTPPortMax bound the RTP ports (even ports are used);
-	// both zero means any free port.
-	RTPPortMin, RTPPortMax int
+	MediaIP string `yaml:"media_ip"`
+	// RTPPortMin and RTPPortMax bound the RTP ports (even ports for RTP,
+	// the odd port above for RTCP); both zero means any free port pair.
+	RTPPortMin int `yaml:"rtp_port_min"`
+	RTPPortMax int `yaml:"rtp_port_max"`
 	// MaxCalls is how many calls run at once; more INVITEs get 486 Busy
 	// Here. Zero means DefaultMaxCalls.
-	MaxCalls int
+	MaxCalls int `yaml:"max_calls"`
+	// Routes maps a called user — the user part of the Request-URI, else
+	// of the To header, e.g. "+33123456789" or "support" — to a route
+	// name (typically a flow id) that [Call.Route] returns, so that one
+	// server answers for several call flows.
+	Routes map[string]string `yaml:"routes"`
+	// DefaultRoute is the route of a call whose called user is not in
+	// Routes. Empty with Routes set: such calls get 404 Not Found.
+	DefaultRoute string `yaml:"default_route"`
+	// MediaTimeout ends a call (BYE, and Recv returns an error wrapping
+	// [ErrMediaTimeout] and telephony.ErrHangup) when neither RTP nor RTCP
+	// came from the caller for that long; a caller on hold that sends no
+	// media is not timed out. Zero means no timeout.
+	MediaTimeout time.Duration `yaml:"media_timeout"`
+	// RTCPInterval is the mean interval of the RTCP sender/receiver
+	// reports (randomized over 0.5-1.5 times it, RFC 3550 §6.3.1). Zero
+	// means DefaultRTCPInterval; negative sends no reports.
+	RTCPInterval time.Duration `yaml:"rtcp_interval"`
 	// OnCall runs each answered call, in its own goroutine. When it
 	// returns the server hangs up (BYE) if the caller has not. ctx is done
-	// when the server shuts down. Required.
-	OnCall func(ctx context.Context, call telephony.Call)
+	// when the server shuts down. The call is a *[Call]. Required.
+	OnCall func(ctx context.Context, call telephony.Call) `yaml:"-"`
 	// Logger receives the server's and sipgo's logs; nil discards them.
-	Logger *slog.Logger
+	Logger *slog.Logger `yaml:"-"`
 }
 
 // Server answers SIP calls over UDP. Create it with [Listen], run it with
@@ -57,13 +79,18 @@ type Server struct {
 	ua      *sipgo.UserAgent
 	srv     *sipgo.Server
 	dialogs *sipgo.DialogServerCache
+	contact sip.ContactHeader
 
 	mu      sync.Mutex
 	active  int
 	closing bool
 	calls   sync.WaitGroup
+	live    map[string]*Call // by dialog ID
 	ctx     context.Context
 	cancel  context.CancelFunc
+
+	drained  chan struct{} // closed once Shutdown has ended every call
+	drainOne sync.Once
 }
 
 // Listen binds the SIP socket of cfg.Addr and returns the server, ready to
@@ -78,9 +105,22 @@ func Listen(cfg Config) (*Server, error) {
 	if cfg.MaxCalls < 0 {
 		return nil, fmt.Errorf("%w: MaxCalls %d", ErrConfig, cfg.MaxCalls)
 	}
-	if cfg.RTPPortMin < 0 || cfg.RTPPortMax > 65535 || cfg.RTPPortMin > cfg.RTPPortMax ||
+	if cfg.RTPPortMin < 0 || cfg.RTPPortMax > 65535 || cfg.RTPPortMin >= cfg.RTPPortMax && cfg.RTPPortMax != 0 ||
 		(cfg.RTPPortMin == 0) != (cfg.RTPPortMax == 0) {
-		return nil, fmt.Errorf("%w: RTP port range %d-%d", ErrConfig, cfg.RTPPortMin, cfg.RTPPortMax)
+		return nil, fmt.Errorf("%w: RTP port range %d-%d (want a range with an even-odd port pair)", ErrConfig, cfg.RTPPortMin, cfg.RTPPortMax)
+	}
+	for user, route := range cfg.Routes {
+		if user == "" || route == "" {
+			return nil, fmt.Errorf("%w: route %q → %q: empty user or route", ErrConfig, user, route)
+		}
+	}
+	if cfg.MediaTimeout < 0 {
+		return nil, fmt.Errorf("%w: MediaTimeout %v", ErrConfig, cfg.MediaTimeout)
+	}
+	if cfg.RTCPInterval == 0 {
+		cfg.RTCPInterval = DefaultRTCPInterval
+	} else if cfg.RTCPInterval < 0 {
+		cfg.RTCPInterval = 0
 	}
 	host, _, err := net.SplitHostPort(cfg.Addr)
 	if err != nil {
@@ -130,10 +170,13 @@ func Listen(cfg Config) (*Server, error) {
 	contact := sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: "parole", Host: sigHost, Port: addr.Port}}
 	s := &Server{
 		cfg: cfg, log: log, conn: conn, mediaIP: mediaIP, ua: ua, srv: srv,
-		dialogs: sipgo.NewDialogServerCache(client, contact),
+		dialogs: sipgo.NewDialogServerCache(client, contact), contact: contact,
+		live: map[string]*Call{}, drained: make(chan struct{}),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	srv.OnInvite(s.onInvite)
+	srv.OnInfo(s.onInfo)
+	srv.OnRequest(sip.UPDATE, s.onUpdate)
 	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
 		_ = s.dialogs.ReadAck(req, tx) // an ACK of nothing we know is dropped
 	})
@@ -148,10 +191,11 @@ func Listen(cfg Config) (*Server, error) {
 // Addr returns the address the SIP socket is bound to.
 func (s *Server) Addr() *net.UDPAddr { return s.conn.LocalAddr().(*net.UDPAddr) }
 
-// Serve answers calls until ctx is done, then refuses new INVITEs with
-// 503, cancels the context given to the running OnCall handlers, waits for
-// them to return (the server sends BYE for each call the caller has not
-// ended) and closes the socket. It returns nil after a shutdown by ctx.
+// Serve answers calls until ctx is done or [Server.Shutdown] has drained
+// the calls. When ctx is done it shuts down at once: new INVITEs get 503,
+// the context given to the running OnCall handlers is cancelled and every
+// call the caller has not ended gets a BYE. It then closes the socket and
+// returns nil.
 func (s *Server) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.ServeUDP(s.conn) }()
@@ -159,14 +203,16 @@ func (s *Server) Serve(ctx context.Context) error {
 	stopped := false
 	select {
 	case <-ctx.Done():
+		now, cancel := context.WithCancel(context.Background())
+		cancel()
+		_ = s.Shutdown(now)
+	case <-s.drained:
 	case err = <-errc:
 		stopped = true
+		now, cancel := context.WithCancel(context.Background())
+		cancel()
+		_ = s.Shutdown(now)
 	}
-	s.mu.Lock()
-	s.closing = true // no calls.Add after this
-	s.mu.Unlock()
-	s.cancel()
-	s.calls.Wait()
 	s.ua.Close()
 	s.conn.Close()
 	if !stopped {
@@ -178,7 +224,91 @@ func (s *Server) Serve(ctx context.Context) error {
 	return nil
 }
 
+// Shutdown drains the server: new INVITEs get 503 Service Unavailable
+// while the calls in progress go on until they end. When ctx is done
+// first, it cancels the context of the OnCall handlers and hangs up (BYE)
+// the calls still up, waits for their handlers and returns ctx's error.
+// Serve returns once Shutdown is done.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.closing = true // no calls.Add after this
+	s.mu.Unlock()
+	all := make(chan struct{})
+	go func() { s.calls.Wait(); close(all) }()
+	var err error
+	select {
+	case <-all:
+	case <-ctx.Done():
+		err = ctx.Err()
+		s.mu.Lock()
+		calls := make([]*Call, 0, len(s.live))
+		for _, c := range s.live {
+			calls = append(calls, c)
+		}
+		s.mu.Unlock()
+		var wg sync.WaitGroup
+		for _, c := range calls {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				bctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				_ = c.Hangup(bctx)
+			}()
+		}
+		wg.Wait()
+		s.cancel() // after the BYEs, so that handlers see ErrHangup first
+		<-all
+	}
+	s.cancel()
+	s.drainOne.Do(func() { close(s.drained) })
+	return err
+}
+
+// Calls returns the number of calls in progress (being set up or up).
+func (s *Server) Calls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.active
+}
+
+// route returns the route for the called user of req.
+func (s *Server) route(req *sip.Request) (string, bool) {
+	if len(s.cfg.Routes) == 0 {
+		return s.cfg.DefaultRoute, true
+	}
+	if r, ok := s.cfg.Routes[req.Recipient.User]; ok && req.Recipient.User != "" {
+		return r, true
+	}
+	if to := req.To(); to != nil {
+		if r, ok := s.cfg.Routes[to.Address.User]; ok && to.Address.User != "" {
+			return r, true
+		}
+	}
+	return s.cfg.DefaultRoute, s.cfg.DefaultRoute != ""
+}
+
+// lookup returns the live call of an in-dialog request.
+func (s *Server) lookup(req *sip.Request) *Call {
+	id, err := sip.DialogIDFromRequestUAS(req)
+	if err != nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.live[id]
+}
+
 func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if to := req.To(); to != nil && to.Params.Has("tag") {
+		s.onReInvite(req, tx)
+		return
+	}
+	route, ok := s.route(req)
+	if !ok {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusNotFound, "Not Found", nil))
+		return
+	}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -220,17 +350,24 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		_ = dlg.Respond(sip.StatusNotAcceptableHere, "Not Acceptable Here", nil)
 		return
 	}
-	conn, err := s.listenRTP()
+	conn, rtcpConn, err := s.listenRTP(m.RTCPMux)
 	if err != nil {
 		s.log.Error("sip: no RTP port", "err", err)
 		release()
 		_ = dlg.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil)
 		return
 	}
-	answer, err := Answer(m, conn.LocalAddr().(*net.UDPAddr), uint64(time.Now().Unix()))
+	closeMedia := func() {
+		conn.Close()
+		if rtcpConn != nil {
+			rtcpConn.Close()
+		}
+	}
+	sessID := uint64(time.Now().Unix())
+	answer, err := Answer(m, conn.LocalAddr().(*net.UDPAddr), sessID)
 	if err != nil {
 		release()
-		conn.Close()
+		closeMedia()
 		_ = dlg.Respond(sip.StatusInternalServerError, "Server Internal Error", nil)
 		return
 	}
@@ -241,20 +378,33 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	if h := req.To(); h != nil {
 		info.To = h.Address.String()
 	}
-	call, err := newCall(info, m, conn, dlg.Context().Done(), dlg.Bye)
+	call, err := newCall(callParams{
+		info: info, route: route, media: m, conn: conn, rtcpConn: rtcpConn,
+		byeDone: dlg.Context().Done(), bye: dlg.Bye,
+		timeout: s.cfg.MediaTimeout, rtcpInterval: s.cfg.RTCPInterval,
+	})
 	if err != nil {
 		release()
-		conn.Close()
+		closeMedia()
 		_ = dlg.Respond(sip.StatusInternalServerError, "Server Internal Error", nil)
 		return
 	}
+	call.sdpID, call.sdpVersion, call.lastAnswer = sessID, sessID, answer
+	s.mu.Lock()
+	s.live[dlg.ID] = call
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.live, dlg.ID)
+		s.mu.Unlock()
+	}()
 	// RespondSDP returns once the ACK came (or failed: CANCEL, no ACK).
 	if err := dlg.RespondSDP(answer); err != nil {
 		s.log.Info("sip: call not established", "call", info.ID, "err", err)
 		_ = call.Hangup(s.ctx)
 		return
 	}
-	s.log.Info("sip: call answered", "call", info.ID, "from", info.From, "codec", m.Codec.Name)
+	s.log.Info("sip: call answered", "call", info.ID, "from", info.From, "route", route, "codec", m.Codec.Name)
 	s.cfg.OnCall(s.ctx, call)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -263,27 +413,55 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 }
 
-// listenRTP binds an RTP socket on the media IP, in the port range.
-func (s *Server) listenRTP() (*net.UDPConn, error) {
+// listenRTP binds an RTP socket on the media IP, in the port range, and
+// unless mux the RTCP socket on the odd port above it.
+func (s *Server) listenRTP(mux bool) (rtpConn, rtcpConn *net.UDPConn, err error) {
+	pair := func(port int) (*net.UDPConn, *net.UDPConn, error) {
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: s.mediaIP, Port: port})
+		if err != nil {
+			return nil, nil, err
+		}
+		if mux {
+			return c, nil, nil
+		}
+		p := c.LocalAddr().(*net.UDPAddr).Port
+		if p%2 != 0 {
+			c.Close()
+			return nil, nil, fmt.Errorf("odd RTP port %d", p)
+		}
+		r, err := net.ListenUDP("udp", &net.UDPAddr{IP: s.mediaIP, Port: p + 1})
+		if err != nil {
+			c.Close()
+			return nil, nil, err
+		}
+		return c, r, nil
+	}
 	if s.cfg.RTPPortMin == 0 {
-		return net.ListenUDP("udp", &net.UDPAddr{IP: s.mediaIP})
+		var last error
+		for range 64 { // the kernel's ephemeral port is odd half of the time
+			c, r, err := pair(0)
+			if err == nil {
+				return c, r, nil
+			}
+			last = err
+		}
+		return nil, nil, fmt.Errorf("sip: no free RTP port pair: %w", last)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	lo := s.cfg.RTPPortMin + s.cfg.RTPPortMin%2
-	n := (s.cfg.RTPPortMax-lo)/2 + 1
+	n := (s.cfg.RTPPortMax-1-lo)/2 + 1
 	if n <= 0 {
-		return nil, fmt.Errorf("%w: no even port in %d-%d", ErrConfig, s.cfg.RTPPortMin, s.cfg.RTPPortMax)
+		return nil, nil, fmt.Errorf("%w: no even-odd port pair in %d-%d", ErrConfig, s.cfg.RTPPortMin, s.cfg.RTPPortMax)
 	}
 	start := rand.IntN(n)
 	var last error
 	for i := range n {
-		port := lo + 2*((start+i)%n)
-		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: s.mediaIP, Port: port})
+		c, r, err := pair(lo + 2*((start+i)%n))
 		if err == nil {
-			return c, nil
+			return c, r, nil
 		}
 		last = err
 	}
-	return nil, fmt.Errorf("sip: all RTP ports busy: %w", last)
+	return nil, nil, fmt.Errorf("sip: all RTP ports busy: %w", last)
 }
