@@ -1,0 +1,580 @@
+package webrtc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/rtp"
+	pion "github.com/pion/webrtc/v4"
+	pionmedia "github.com/pion/webrtc/v4/pkg/media"
+
+	"github.com/parole-voice/parole/media"
+	"github.com/parole-voice/parole/media/dtmf"
+	"github.com/parole-voice/parole/media/jitter"
+	"github.com/parole-voice/parole/media/pacer"
+	"github.com/parole-voice/parole/telephony"
+	"github.com/parole-voice/parole/telephony/session"
+)
+
+const (
+	frameSamples = Rate / 50
+	// behind is how late Recv may run before it restarts its clock.
+	behind = 200 * time.Millisecond
+	// maxKeys bounds the keys queued for Recv.
+	maxKeys = 64
+	// queueFrames is how far ahead of the wire Send may run (60 ms).
+	queueFrames = 3
+	// DTMFLabel is the label of the data channel the page sends keys on.
+	DTMFLabel = "dtmf"
+)
+
+// Call is one browser call: a pion PeerConnection with one audio track each
+// way. It implements [telephony.Call] at 16 kHz ([Rate]).
+type Call struct {
+	info    telephony.Info
+	log     *slog.Logger
+	pc      *pion.PeerConnection
+	neg     negotiated
+	track   *pion.TrackLocalStaticSample
+	timeout time.Duration
+	out     *outbox // messages to the page; nil for WHIP calls
+
+	connected   chan struct{} // closed when the peer connection is up
+	connectOnce sync.Once
+	done        chan struct{} // closed when the call ended, for any reason
+	endOnce     sync.Once
+	reason      atomic.Pointer[string]
+	hangupOnce  sync.Once
+
+	wg      sync.WaitGroup // RTP and RTCP readers, the pacer
+	pacer   *pacer.Pacer
+	stopPc  context.CancelFunc // stops the pacer
+	pacerCx context.Context
+
+	lastMedia atomic.Int64 // unix nanos of the last RTP packet received
+	received  atomic.Int64
+	sent      atomic.Int64
+
+	mu      sync.Mutex // receive state shared with the reader goroutines
+	closing bool
+	jb      *jitter.Buffer
+	rx      *dtmf.Receiver
+	dec     *transcoder
+	keys    []rune
+	scratch []dtmf.Digit
+
+	// Recv goroutine only.
+	frame   media.Frame
+	conceal *jitter.Concealer
+	next    time.Time
+	recvT   *time.Timer
+
+	// pacer goroutine only.
+	enc     *transcoder
+	payload []byte
+
+	toneMu sync.Mutex
+	tones  *dtmf.Generator
+}
+
+// Info describes the call: Channel "webrtc", Rate 16000.
+func (c *Call) Info() telephony.Info { return c.info }
+
+// Codec returns the negotiated wire codec: "opus", "G722" or "PCMU".
+func (c *Call) Codec() string { return c.neg.codec.name }
+
+// Packets returns the number of RTP packets received from and sent to the
+// page so far (telephone-events included in received).
+func (c *Call) Packets() (received, sent int64) { return c.received.Load(), c.sent.Load() }
+
+// Done is closed when the call has ended, for any reason.
+func (c *Call) Done() <-chan struct{} { return c.done }
+
+// Reason says why the call ended ("caller hung up", "bot hung up",
+// "ICE failed", "media timeout", …), or "" while it runs.
+func (c *Call) Reason() string {
+	if r := c.reason.Load(); r != nil {
+		return *r
+	}
+	return ""
+}
+
+// newCall builds the peer connection for offer and answers it. With
+// trickle the answer is returned at once and candidates go to out; without
+// it the answer waits for ICE gathering to complete.
+func (s *Server) newCall(ctx context.Context, info telephony.Info, offer string, out *outbox) (*Call, string, error) {
+	neg, err := negotiate(offer, s.cfg.Codecs)
+	if err != nil {
+		return nil, "", err
+	}
+	me, err := neg.mediaEngine()
+	if err != nil {
+		return nil, "", fmt.Errorf("webrtc: media engine: %w", err)
+	}
+	ir := &interceptor.Registry{}
+	if err := pion.ConfigureRTCPReports(ir); err != nil {
+		return nil, "", fmt.Errorf("webrtc: interceptors: %w", err)
+	}
+	se := pion.SettingEngine{}
+	if s.cfg.PortMin != 0 {
+		if err := se.SetEphemeralUDPPortRange(s.cfg.PortMin, s.cfg.PortMax); err != nil {
+			return nil, "", fmt.Errorf("%w: %w", ErrConfig, err)
+		}
+	}
+	se.SetIncludeLoopbackCandidate(true)
+	api := pion.NewAPI(pion.WithMediaEngine(me), pion.WithSettingEngine(se), pion.WithInterceptorRegistry(ir))
+	pc, err := api.NewPeerConnection(pion.Configuration{ICEServers: s.iceServers})
+	if err != nil {
+		return nil, "", fmt.Errorf("webrtc: peer connection: %w", err)
+	}
+	c, err := s.setupCall(info, pc, neg, out)
+	if err != nil {
+		_ = pc.Close()
+		return nil, "", err
+	}
+	answer, err := c.answer(ctx, offer, out != nil)
+	if err != nil {
+		c.release()
+		return nil, "", err
+	}
+	return c, answer, nil
+}
+
+func (s *Server) setupCall(info telephony.Info, pc *pion.PeerConnection, neg negotiated, out *outbox) (*Call, error) {
+	jb, err := jitter.New(jitter.Config{ClockRate: neg.codec.clock})
+	if err != nil {
+		return nil, err
+	}
+	dec, err := newTranscoder(neg.codec, true, false)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := newTranscoder(neg.codec, false, true)
+	if err != nil {
+		dec.close()
+		return nil, err
+	}
+	c := &Call{
+		info: info, log: s.log.With("call", info.ID, "codec", neg.codec.name), pc: pc, neg: neg,
+		timeout: s.cfg.MediaTimeout, out: out,
+		connected: make(chan struct{}), done: make(chan struct{}),
+		jb: jb, dec: dec, enc: enc,
+		frame:   media.Frame{Samples: make([]int16, frameSamples), Rate: Rate},
+		conceal: jitter.NewConcealer(frameSamples * 4),
+		recvT:   stoppedTimer(),
+		payload: make([]byte, 0, 1500),
+		pacer:   pacer.New(pacer.Config{Rate: Rate, QueueFrames: queueFrames, Underrun: pacer.SendSilence}),
+	}
+	c.pacerCx, c.stopPc = context.WithCancel(context.Background())
+	c.lastMedia.Store(time.Now().UnixNano())
+	if neg.dtmfPT >= 0 {
+		if c.rx, err = dtmf.NewReceiver(dtmf.ReceiverConfig{ClockRate: neg.dtmfClock, PayloadType: uint8(neg.dtmfPT)}); err != nil {
+			c.release()
+			return nil, err
+		}
+	}
+	c.track, err = pion.NewTrackLocalStaticSample(neg.capability(), "audio", "parole")
+	if err != nil {
+		c.release()
+		return nil, fmt.Errorf("webrtc: track: %w", err)
+	}
+	sender, err := pc.AddTrack(c.track)
+	if err != nil {
+		c.release()
+		return nil, fmt.Errorf("webrtc: add track: %w", err)
+	}
+	c.wg.Add(1)
+	go func() { // RTCP from the page feeds the interceptors
+		defer c.wg.Done()
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := sender.Read(buf); err != nil {
+				return
+			}
+		}
+	}()
+	pc.OnTrack(c.onTrack)
+	pc.OnConnectionStateChange(func(st pion.PeerConnectionState) {
+		c.log.Debug("webrtc: connection state", "state", st.String())
+		switch st {
+		case pion.PeerConnectionStateConnected:
+			c.connectOnce.Do(func() { close(c.connected) })
+		case pion.PeerConnectionStateFailed:
+			c.end("ICE failed")
+		case pion.PeerConnectionStateClosed:
+			c.end("connection closed")
+		}
+	})
+	pc.OnDataChannel(func(dc *pion.DataChannel) {
+		if dc.Label() != DTMFLabel {
+			return
+		}
+		dc.OnMessage(func(m pion.DataChannelMessage) {
+			if m.IsString {
+				c.queueDigits(string(m.Data))
+			}
+		})
+	})
+	if out != nil {
+		pc.OnICECandidate(func(cand *pion.ICECandidate) {
+			if cand == nil {
+				return
+			}
+			out.send(message{Type: msgCandidate, Candidate: ptr(cand.ToJSON())})
+		})
+	}
+	return c, nil
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// answer applies the offer and returns the SDP answer.
+func (c *Call) answer(ctx context.Context, offer string, trickle bool) (string, error) {
+	if err := c.pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeOffer, SDP: offer}); err != nil {
+		return "", fmt.Errorf("%w: %w", ErrOffer, err)
+	}
+	ans, err := c.pc.CreateAnswer(nil)
+	if err != nil {
+		return "", fmt.Errorf("%w: %w", ErrOffer, err)
+	}
+	gathered := pion.GatheringCompletePromise(c.pc)
+	if err := c.pc.SetLocalDescription(ans); err != nil {
+		return "", fmt.Errorf("webrtc: set local description: %w", err)
+	}
+	if !trickle {
+		t := time.NewTimer(c.timeout)
+		defer t.Stop()
+		select {
+		case <-gathered:
+		case <-t.C: // answer with what was gathered
+		case <-ctx.Done():
+			return "", ctx.Err()
+		}
+	}
+	return c.pc.LocalDescription().SDP, nil
+}
+
+func stoppedTimer() *time.Timer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return t
+}
+
+// onTrack reads the page's audio track until the connection closes.
+func (c *Call) onTrack(tr *pion.TrackRemote, _ *pion.RTPReceiver) {
+	if tr.Kind() != pion.RTPCodecTypeAudio {
+		return
+	}
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return
+	}
+	c.wg.Add(1)
+	c.mu.Unlock()
+	defer c.wg.Done()
+	buf := make([]byte, 1500)
+	var p rtp.Packet
+	for {
+		n, _, err := tr.Read(buf)
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				c.log.Debug("webrtc: track read", "err", err)
+			}
+			return
+		}
+		if p.Unmarshal(buf[:n]) != nil {
+			continue
+		}
+		c.handle(&p, time.Now())
+	}
+}
+
+// handle takes one RTP packet from the page that arrived at now.
+func (c *Call) handle(p *rtp.Packet, now time.Time) {
+	c.received.Add(1)
+	c.lastMedia.Store(now.UnixNano())
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case c.rx != nil && int(p.PayloadType) == c.neg.dtmfPT:
+		c.scratch, _ = c.rx.ReceiveRTP(c.scratch[:0], now, p)
+		c.queueEvents()
+	case p.PayloadType == c.neg.pt:
+		_ = c.jb.Push(p, now) // a bad packet is dropped
+	}
+}
+
+// queueEvents moves the keys in c.scratch to c.keys; c.mu is held.
+func (c *Call) queueEvents() {
+	for _, d := range c.scratch {
+		if k, ok := d.Event.Digit(); ok && len(c.keys) < maxKeys {
+			c.keys = append(c.keys, rune(k))
+		}
+	}
+}
+
+// queueDigits queues the valid keys of s (data channel, websocket) and
+// ignores anything else.
+func (c *Call) queueDigits(s string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, r := range s {
+		if _, err := dtmf.ParseDigit(r); err == nil && len(c.keys) < maxKeys {
+			c.keys = append(c.keys, r)
+		}
+	}
+}
+
+// end marks the call over for reason; the first reason wins.
+func (c *Call) end(reason string) {
+	c.endOnce.Do(func() {
+		c.reason.Store(&reason)
+		close(c.done)
+		c.pacer.Interrupt() // unblocks a Send waiting for room
+		c.log.Info("webrtc: call ended", "reason", reason)
+	})
+}
+
+func (c *Call) ended() error {
+	select {
+	case <-c.done:
+		return fmt.Errorf("webrtc: call %s: %s: %w", c.info.ID, c.Reason(), telephony.ErrHangup)
+	default:
+		return nil
+	}
+}
+
+// start begins playout; the server calls it once the call is connected.
+func (c *Call) start() {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		_ = c.pacer.Run(c.pacerCx, c.sink)
+	}()
+}
+
+// sink encodes one paced frame and writes it to the track.
+func (c *Call) sink(f *media.Frame) error {
+	var err error
+	c.payload, err = c.enc.encode(c.payload[:0], f.Samples)
+	if err != nil {
+		c.log.Warn("webrtc: encode", "err", err)
+		return nil
+	}
+	if err := c.track.WriteSample(pionmedia.Sample{Data: c.payload, Duration: f.Duration()}); err != nil {
+		c.log.Debug("webrtc: write sample", "err", err)
+		return nil
+	}
+	c.sent.Add(1)
+	return nil
+}
+
+// Recv returns the next 20 ms of the caller's audio, on the wall clock, or
+// a key the caller pressed. It returns an error wrapping
+// telephony.ErrHangup once the call ended: the page hung up or closed, ICE
+// failed, no media came for Config.MediaTimeout, or Hangup was called.
+func (c *Call) Recv(ctx context.Context) (telephony.Input, error) {
+	if err := c.ended(); err != nil {
+		return telephony.Input{}, err
+	}
+	c.mu.Lock()
+	if len(c.keys) > 0 {
+		k := c.keys[0]
+		c.keys = append(c.keys[:0], c.keys[1:]...)
+		c.mu.Unlock()
+		return telephony.Input{Digit: k}, nil
+	}
+	c.mu.Unlock()
+
+	now := time.Now()
+	if now.Sub(time.Unix(0, c.lastMedia.Load())) > c.timeout {
+		c.end("media timeout")
+		return telephony.Input{}, c.ended()
+	}
+	if c.next.IsZero() || now.Sub(c.next) > behind {
+		c.next = now
+	}
+	if d := c.next.Sub(now); d > 0 {
+		c.recvT.Reset(d)
+		select {
+		case <-c.recvT.C:
+		case <-ctx.Done():
+			c.recvT.Stop()
+			return telephony.Input{}, ctx.Err()
+		case <-c.done:
+			c.recvT.Stop()
+			return telephony.Input{}, c.ended()
+		}
+	}
+	at := c.next
+	c.next = c.next.Add(media.FrameDuration)
+
+	f := &c.frame
+	f.Samples = f.Samples[:frameSamples]
+	f.Time = at
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.dec == nil { // released by Hangup meanwhile
+		return telephony.Input{}, c.ended()
+	}
+	res := c.jb.Pop(at)
+	switch res.Kind {
+	case jitter.Packet:
+		out, err := c.dec.decode(f.Samples[:0], res.Packet.Payload)
+		if err != nil {
+			c.concealFrame(f)
+			break
+		}
+		n := len(out)
+		f.Samples = f.Samples[:frameSamples]
+		switch {
+		case n < frameSamples:
+			clear(f.Samples[n:])
+		case n > frameSamples: // a longer packet: its first 20 ms
+			copy(f.Samples, out)
+		}
+		c.conceal.Good(f.Samples)
+	case jitter.Lost:
+		c.concealFrame(f)
+	default:
+		f.Silence()
+	}
+	if c.rx != nil {
+		c.scratch = c.rx.Expire(c.scratch[:0], at)
+		c.queueEvents()
+	}
+	return telephony.Input{Frame: f}, nil
+}
+
+// concealFrame fills f for a lost packet; c.mu is held.
+func (c *Call) concealFrame(f *media.Frame) {
+	if out, ok := c.dec.conceal(f.Samples[:0]); ok {
+		if n := len(out); n < frameSamples {
+			f.Samples = f.Samples[:frameSamples]
+			clear(f.Samples[n:])
+		}
+		f.Samples = f.Samples[:frameSamples]
+		return
+	}
+	c.conceal.Conceal(f.Samples)
+}
+
+// Send queues one frame of 16 kHz audio for playout. The pacer sends a
+// frame every 20 ms and queues at most 60 ms, so Send blocks while the
+// queue is full: a caller sending in a loop is paced at real time.
+func (c *Call) Send(ctx context.Context, f *media.Frame) error {
+	if f == nil || f.Rate != Rate || len(f.Samples) > frameSamples || len(f.Samples) == 0 {
+		return fmt.Errorf("%w: want 1-%d samples at %d Hz", ErrFrame, frameSamples, Rate)
+	}
+	if err := c.ended(); err != nil {
+		return err
+	}
+	if err := c.pacer.Enqueue(ctx, f); err != nil {
+		return fmt.Errorf("webrtc: send: %w", err)
+	}
+	return nil
+}
+
+// Clear drops the audio queued for playout at once (barge-in).
+func (c *Call) Clear(ctx context.Context) error {
+	c.pacer.Interrupt()
+	return c.ended()
+}
+
+// SendDTMF plays keys to the caller in band (100 ms tones, 100 ms apart)
+// and tells the page which keys they were. Browsers do not hand received
+// RFC 4733 events to the page, so in band is what the caller hears.
+func (c *Call) SendDTMF(ctx context.Context, digits string) error {
+	c.toneMu.Lock()
+	if c.tones == nil {
+		g, err := dtmf.NewGenerator(dtmf.ToneConfig{Rate: Rate})
+		if err != nil {
+			c.toneMu.Unlock()
+			return fmt.Errorf("webrtc: SendDTMF: %w", err)
+		}
+		c.tones = g
+	}
+	samples, err := c.tones.AppendDigits(nil, digits)
+	c.toneMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("webrtc: SendDTMF: %w", err)
+	}
+	if c.out != nil {
+		c.out.send(message{Type: msgDTMF, Digits: digits})
+	}
+	f := media.Frame{Rate: Rate}
+	for len(samples) > 0 {
+		n := min(frameSamples, len(samples))
+		f.Samples = samples[:n]
+		if err := c.Send(ctx, &f); err != nil {
+			return err
+		}
+		samples = samples[n:]
+	}
+	return nil
+}
+
+// Transfer is not possible from a browser call: it returns an error
+// wrapping telephony.ErrUnsupported.
+func (c *Call) Transfer(ctx context.Context, target string, bridge bool) error {
+	return fmt.Errorf("webrtc: transfer to %s: %w", target, telephony.ErrUnsupported)
+}
+
+// Hangup ends the call: it tells the page, closes the peer connection
+// (DTLS close_notify), stops the playout and waits for the call's
+// goroutines. It is safe to call more than once.
+func (c *Call) Hangup(ctx context.Context) error {
+	c.end("bot hung up")
+	var err error
+	c.hangupOnce.Do(func() {
+		if c.out != nil {
+			c.out.send(message{Type: msgHangup, Reason: c.Reason()})
+		}
+		err = c.release()
+	})
+	return err
+}
+
+// release closes the peer connection and frees the codecs.
+func (c *Call) release() error {
+	c.mu.Lock()
+	c.closing = true
+	c.mu.Unlock()
+	c.stopPc()
+	var err error
+	if cerr := c.pc.Close(); cerr != nil {
+		err = fmt.Errorf("webrtc: close: %w", cerr)
+	}
+	c.wg.Wait()
+	c.mu.Lock()
+	if c.dec != nil {
+		c.dec.close()
+		c.dec = nil
+	}
+	c.mu.Unlock()
+	c.enc.close()
+	return err
+}
+
+// Observer returns the session observer that forwards the call's live
+// events to the page: the caller's interim and final transcripts and the
+// bot's replies as {"type":"transcript"}, the others (barge-in, latency
+// traces, no-input, the end) as {"type":"event"}. It never blocks; events
+// are dropped when the page does not keep up. A WHIP call has no page to
+// tell: its observer does nothing.
+func (c *Call) Observer() session.Observer {
+	return session.ObserverFunc(func(e session.Event) {
+		if c.out == nil {
+			return
+		}
+		c.out.send(eventMessage(e))
+	})
+}
