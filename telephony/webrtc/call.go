@@ -129,6 +129,7 @@ func (s *Server) newCall(ctx context.Context, info telephony.Info, offer string,
 		}
 	}
 	se.SetIncludeLoopbackCandidate(true)
+	se.SetICETimeouts(s.cfg.ICETimeout/2, s.cfg.ICETimeout, min(2*time.Second, s.cfg.ICETimeout/4))
 	api := pion.NewAPI(pion.WithMediaEngine(me), pion.WithSettingEngine(se), pion.WithInterceptorRegistry(ir))
 	pc, err := api.NewPeerConnection(pion.Configuration{ICEServers: s.iceServers})
 	if err != nil {

@@ -24,7 +24,7 @@ type audioResult struct {
 // The page sends a 1 kHz sine, the bot a 440 Hz sine: each side must hear
 // the other's tone, frame by frame, through Opus and through PCMU.
 func TestAudioBothWays(t *testing.T) {
-	for _, codec := range []string{CodecOpus, CodecPCMU} {
+	for _, codec := range []string{CodecOpus, CodecG722, CodecPCMU} {
 		t.Run(codec, func(t *testing.T) {
 			results := make(chan audioResult, 1)
 			_, hs := newTestServer(t, Config{OnCall: func(ctx context.Context, c *Call) {
@@ -322,4 +322,17 @@ func waitNoCalls(t *testing.T, s *Server) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// The page vanishes from the network (no DTLS close, no hangup): ICE
+// fails after ICETimeout, before the media timeout.
+func TestICEFailure(t *testing.T) {
+	ended, reason := make(chan error, 1), make(chan string, 1)
+	srv, hs := newTestServer(t, Config{ICETimeout: 2 * time.Second, MediaTimeout: 30 * time.Second, OnCall: runUntilHangup(ended, reason)})
+	p := dialPeer(t, hs, DefaultPath, peerOptions{codec: CodecOpus, mux: true})
+	p.waitConnected(10 * time.Second)
+	time.Sleep(300 * time.Millisecond)
+	p.cut()
+	waitEnd(t, ended, reason, "ICE failed", 15*time.Second)
+	waitNoCalls(t, srv)
 }

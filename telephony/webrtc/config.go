@@ -34,6 +34,7 @@ const (
 	DefaultWHIPPath     = "/webrtc/whip"
 	DefaultMediaTimeout = 10 * time.Second
 	DefaultMaxCalls     = 100
+	DefaultICETimeout   = 10 * time.Second
 	// DefaultMaxBody bounds a WHIP offer and a websocket message.
 	DefaultMaxBody = 64 << 10
 )
@@ -74,6 +75,10 @@ type Config struct {
 	// long, and bounds the wait for ICE and DTLS to connect (default
 	// DefaultMediaTimeout).
 	MediaTimeout time.Duration `yaml:"media_timeout"`
+	// ICETimeout is how long ICE may go without connectivity checks
+	// answered before the call fails ("ICE failed"); after half of it the
+	// connection counts as disconnected (default DefaultICETimeout).
+	ICETimeout time.Duration `yaml:"ice_timeout"`
 	// Codecs is the preference order among "opus", "G722" and "PCMU"
 	// (default DefaultCodecs).
 	Codecs []string `yaml:"codecs"`
@@ -116,6 +121,12 @@ func (c *Config) validate() error {
 	}
 	if c.MediaTimeout < 0 {
 		return fmt.Errorf("%w: media timeout %v", ErrConfig, c.MediaTimeout)
+	}
+	if c.ICETimeout == 0 {
+		c.ICETimeout = DefaultICETimeout
+	}
+	if c.ICETimeout < 0 {
+		return fmt.Errorf("%w: ICE timeout %v", ErrConfig, c.ICETimeout)
 	}
 	if c.MaxCalls == 0 {
 		c.MaxCalls = DefaultMaxCalls

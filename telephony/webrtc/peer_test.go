@@ -2,10 +2,10 @@ package webrtc
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"math"
 	"math/rand/v2"
+	"net"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -19,6 +19,7 @@ import (
 	"github.com/parole-voice/parole/media"
 	"github.com/parole-voice/parole/media/dtmf"
 	"github.com/parole-voice/parole/media/g711"
+	"github.com/parole-voice/parole/media/g722"
 	"github.com/parole-voice/parole/media/opus"
 )
 
@@ -101,13 +102,19 @@ type peer struct {
 	got     []int16 // decoded audio from the server
 	gotRate int
 	dcOpen  chan struct{}
+	mux     interface{ Close() error } // the ICE socket when peerOptions.mux
 }
+
+// cut makes the page vanish from the network: its ICE socket closes with
+// no DTLS close and no hangup.
+func (p *peer) cut() { _ = p.mux.Close() }
 
 // peerOptions shape a test peer.
 type peerOptions struct {
 	codec   string  // "opus" (offers opus and PCMU) or "PCMU" (PCMU only)
 	toneHz  float64 // sine sent, 0 for silence
 	noMedia bool    // send no RTP at all
+	mux     bool    // ICE on one loopback socket the test can cut (peer.cut)
 }
 
 func dialPeer(t *testing.T, srv *httptest.Server, path string, o peerOptions) *peer {
@@ -117,29 +124,69 @@ func dialPeer(t *testing.T, srv *httptest.Server, path string, o peerOptions) *p
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
 	}
-	p := &peer{t: t, codec: o.codec, ws: ws, msgs: make(chan message, 1024), toneHz: o.toneHz,
-		keys: make(chan rune, 8), stop: make(chan struct{}), dcOpen: make(chan struct{})}
 	var cfg message
 	if err := ws.ReadJSON(&cfg); err != nil || cfg.Type != msgConfig {
 		t.Fatalf("first message %+v, %v", cfg, err)
 	}
-	p.callID = cfg.CallID
+	p := newPeer(t, o)
+	p.ws, p.callID = ws, cfg.CallID
+	p.pc.OnICECandidate(func(c *pion.ICECandidate) {
+		if c != nil {
+			p.send(message{Type: msgCandidate, Candidate: ptr(c.ToJSON())})
+		}
+	})
+	offer, err := p.pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	p.send(message{Type: msgOffer, SDP: offer.SDP})
+	p.wg.Add(1)
+	go p.read()
+	p.start(o)
+	return p
+}
+
+// newPeer builds the peer connection of a test page, not signalled yet.
+func newPeer(t *testing.T, o peerOptions) *peer {
+	t.Helper()
+	p := &peer{t: t, codec: o.codec, msgs: make(chan message, 1024), toneHz: o.toneHz,
+		keys: make(chan rune, 8), stop: make(chan struct{}), dcOpen: make(chan struct{})}
 	m := &pion.MediaEngine{}
 	reg := func(mime string, clock uint32, ch uint16, fmtp string, pt uint8) {
 		if err := m.RegisterCodec(pion.RTPCodecParameters{RTPCodecCapability: pion.RTPCodecCapability{MimeType: mime, ClockRate: clock, Channels: ch, SDPFmtpLine: fmtp}, PayloadType: pion.PayloadType(pt)}, pion.RTPCodecTypeAudio); err != nil {
 			t.Fatal(err)
 		}
 	}
-	mime := pion.MimeTypePCMU
-	if o.codec == CodecOpus {
+	var mime string
+	switch o.codec {
+	case CodecOpus:
 		mime = pion.MimeTypeOpus
 		reg(pion.MimeTypeOpus, 48000, 2, "minptime=10;useinbandfec=1", 111)
 		reg(mimeTelephoneEvent, 48000, 0, "0-16", 110)
+		reg(pion.MimeTypePCMU, 8000, 0, "", 0)
+	case CodecG722:
+		mime = pion.MimeTypeG722
+		reg(pion.MimeTypeG722, 8000, 0, "", 9)
+	default:
+		mime = pion.MimeTypePCMU
+		reg(pion.MimeTypePCMU, 8000, 0, "", 0)
 	}
-	reg(pion.MimeTypePCMU, 8000, 0, "", 0)
 	reg(mimeTelephoneEvent, 8000, 0, "0-16", 126)
 	se := pion.SettingEngine{}
 	se.SetIncludeLoopbackCandidate(true)
+	if o.mux {
+		conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mux := pion.NewICEUDPMux(nil, conn)
+		p.mux = mux
+		se.SetICEUDPMux(mux)
+		se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4})
+	}
 	pc, err := pion.NewAPI(pion.WithMediaEngine(m), pion.WithSettingEngine(se)).NewPeerConnection(pion.Configuration{})
 	if err != nil {
 		t.Fatal(err)
@@ -153,28 +200,17 @@ func dialPeer(t *testing.T, srv *httptest.Server, path string, o peerOptions) *p
 		t.Fatal(err)
 	}
 	p.dc.OnOpen(func() { close(p.dcOpen) })
-	pc.OnICECandidate(func(c *pion.ICECandidate) {
-		if c != nil {
-			p.send(message{Type: msgCandidate, Candidate: ptr(c.ToJSON())})
-		}
-	})
 	pc.OnTrack(p.onTrack)
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	p.send(message{Type: msgOffer, SDP: offer.SDP})
-	p.wg.Add(1)
-	go p.read()
+	t.Cleanup(p.close)
+	return p
+}
+
+// start starts sending media unless o says not to.
+func (p *peer) start(o peerOptions) {
 	if !o.noMedia {
 		p.wg.Add(1)
 		go p.sendAudio()
 	}
-	t.Cleanup(p.close)
-	return p
 }
 
 // waitConnected waits until the peer connection is up.
@@ -190,6 +226,9 @@ func (p *peer) waitConnected(d time.Duration) {
 }
 
 func (p *peer) send(m message) {
+	if p.ws == nil {
+		return
+	}
 	p.wsMu.Lock()
 	defer p.wsMu.Unlock()
 	_ = p.ws.WriteJSON(m)
@@ -245,10 +284,14 @@ func (p *peer) waitMessage(typ, kind string, d time.Duration) (message, bool) {
 // the keys asked for as RFC 4733 events in between.
 func (p *peer) sendAudio() {
 	defer p.wg.Done()
-	clock, frame := 8000, 160
+	clock, frame, pcmN := 8000, 160, 160
 	var enc *opus.Encoder
+	var g722Enc *g722.Encoder
+	if p.codec == CodecG722 {
+		g722Enc, pcmN = g722.NewEncoder(), 320
+	}
 	if p.codec == CodecOpus {
-		clock, frame = 48000, 960
+		clock, frame, pcmN = 48000, 960, 960
 		var err error
 		if enc, err = opus.NewEncoder(48000, opus.AppVoIP); err != nil {
 			p.t.Error(err)
@@ -257,7 +300,7 @@ func (p *peer) sendAudio() {
 		defer enc.Close()
 	}
 	tx, _ := dtmf.NewSender(dtmf.SenderConfig{ClockRate: clock})
-	pcm := make([]int16, frame)
+	pcm := make([]int16, pcmN)
 	var payload []byte
 	h := rtp.Header{Version: 2, SequenceNumber: uint16(rand.Uint32()), Timestamp: rand.Uint32(), Marker: true}
 	n := 0
@@ -291,14 +334,17 @@ func (p *peer) sendAudio() {
 		for i := range pcm {
 			v := 0.0
 			if p.toneHz > 0 {
-				v = 8000 * math.Sin(2*math.Pi*p.toneHz*float64(n+i)/float64(clock))
+				v = 8000 * math.Sin(2*math.Pi*p.toneHz*float64(n+i)/float64(pcmN*50))
 			}
 			pcm[i] = int16(v)
 		}
-		n += frame
-		if enc != nil {
+		n += pcmN
+		switch {
+		case enc != nil:
 			payload, _ = enc.Encode(payload[:0], pcm)
-		} else {
+		case g722Enc != nil:
+			payload = g722Enc.Encode(payload[:0], pcm)
+		default:
 			payload = g711.EncodeUlaw(payload[:0], pcm)
 		}
 		h.PayloadType = pt
@@ -312,7 +358,11 @@ func (p *peer) sendAudio() {
 // onTrack decodes the server's audio into p.got.
 func (p *peer) onTrack(tr *pion.TrackRemote, _ *pion.RTPReceiver) {
 	var dec *opus.Decoder
+	var g722Dec *g722.Decoder
 	rate := 8000
+	if strings.EqualFold(tr.Codec().MimeType, pion.MimeTypeG722) {
+		g722Dec, rate = g722.NewDecoder(), 16000
+	}
 	if strings.EqualFold(tr.Codec().MimeType, pion.MimeTypeOpus) {
 		rate = 16000
 		var err error
@@ -331,12 +381,15 @@ func (p *peer) onTrack(tr *pion.TrackRemote, _ *pion.RTPReceiver) {
 		if err != nil {
 			return
 		}
-		if dec != nil {
+		switch {
+		case dec != nil:
 			buf, err = dec.Decode(buf[:0], pkt.Payload)
 			if err != nil {
 				continue
 			}
-		} else {
+		case g722Dec != nil:
+			buf = g722Dec.Decode(buf[:0], pkt.Payload)
+		default:
 			buf = g711.DecodeUlaw(buf[:0], pkt.Payload)
 		}
 		p.mu.Lock()
@@ -360,9 +413,14 @@ func (p *peer) close() {
 		close(p.stop)
 	}
 	_ = p.pc.Close()
-	p.wsMu.Lock()
-	_ = p.ws.Close()
-	p.wsMu.Unlock()
+	if p.mux != nil {
+		_ = p.mux.Close()
+	}
+	if p.ws != nil {
+		p.wsMu.Lock()
+		_ = p.ws.Close()
+		p.wsMu.Unlock()
+	}
 	p.wg.Wait()
 }
 
@@ -439,5 +497,3 @@ func newTestServer(t *testing.T, cfg Config) (*Server, *httptest.Server) {
 	})
 	return s, hs
 }
-
-var _ = json.Marshal
