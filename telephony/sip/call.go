@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/emiago/sipgo/sip"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 
@@ -65,6 +66,13 @@ type Call struct {
 	done     chan struct{} // closed by Hangup
 	reader   sync.WaitGroup
 	started  time.Time
+
+	// Signalling, for REFER and bridging (nil in benchmarks).
+	srv    *Server
+	do     func(context.Context, *sip.Request) (*sip.Response, error)
+	peer   sip.Uri // the remote target (Contact)
+	onEnd  func()  // outbound calls: frees the slot once hung up
+	notify chan int
 
 	// SDP of the call, for re-INVITE answers.
 	sdpMu      sync.Mutex
@@ -585,11 +593,7 @@ func (c *Call) SendDTMF(ctx context.Context, digits string) error {
 	return nil
 }
 
-// Transfer is not implemented yet (no REFER): it returns an error wrapping
-// telephony.ErrUnsupported.
-func (c *Call) Transfer(ctx context.Context, target string, bridge bool) error {
-	return fmt.Errorf("sip: transfer to %s: %w", target, telephony.ErrUnsupported)
-}
+func errUnsupported() error { return telephony.ErrUnsupported }
 
 // Hangup ends the call: it sends BYE unless the caller already hung up,
 // and closes the media. It is safe to call more than once.
@@ -612,6 +616,9 @@ func (c *Call) Hangup(ctx context.Context) error {
 			c.rtcpConn.Close()
 		}
 		c.reader.Wait()
+		if c.onEnd != nil {
+			c.onEnd()
+		}
 	})
 	return c.hangupErr
 }

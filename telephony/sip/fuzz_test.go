@@ -26,3 +26,14 @@ func FuzzParseDTMFInfo(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseSipfrag(f *testing.F) {
+	f.Add([]byte("SIP/2.0 200 OK\r\n"))
+	f.Add([]byte("SIP/2.0 1"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		code, err := sip.ParseSipfrag(b)
+		if err == nil && (code < 100 || code > 699) {
+			t.Fatalf("status %d", code)
+		}
+	})
+}

@@ -80,6 +80,8 @@ type Server struct {
 	srv     *sipgo.Server
 	dialogs *sipgo.DialogServerCache
 	contact sip.ContactHeader
+	// uacDialogs holds the outbound calls' dialogs.
+	uacDialogs *sipgo.DialogClientCache
 
 	mu      sync.Mutex
 	active  int
@@ -171,17 +173,22 @@ func Listen(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg: cfg, log: log, conn: conn, mediaIP: mediaIP, ua: ua, srv: srv,
 		dialogs: sipgo.NewDialogServerCache(client, contact), contact: contact,
-		live: map[string]*Call{}, drained: make(chan struct{}),
+		uacDialogs: sipgo.NewDialogClientCache(client, contact),
+		live:       map[string]*Call{}, drained: make(chan struct{}),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	srv.OnInvite(s.onInvite)
 	srv.OnInfo(s.onInfo)
+	srv.OnNotify(s.onNotify)
 	srv.OnRequest(sip.UPDATE, s.onUpdate)
 	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
 		_ = s.dialogs.ReadAck(req, tx) // an ACK of nothing we know is dropped
 	})
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
-		if err := s.dialogs.ReadBye(req, tx); err != nil {
+		if err := s.dialogs.ReadBye(req, tx); err == nil {
+			return
+		}
+		if err := s.uacDialogs.ReadBye(req, tx); err != nil {
 			_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
 		}
 	})
@@ -290,13 +297,17 @@ func (s *Server) route(req *sip.Request) (string, bool) {
 
 // lookup returns the live call of an in-dialog request.
 func (s *Server) lookup(req *sip.Request) *Call {
-	id, err := sip.DialogIDFromRequestUAS(req)
+	uas, err := sip.DialogIDFromRequestUAS(req)
 	if err != nil {
 		return nil
 	}
+	uac, _ := sip.DialogIDFromRequestUAC(req)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.live[id]
+	if c := s.live[uas]; c != nil {
+		return c
+	}
+	return s.live[uac]
 }
 
 func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
@@ -390,6 +401,12 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	call.sdpID, call.sdpVersion, call.lastAnswer = sessID, sessID, answer
+	call.srv, call.do = s, dlg.Do
+	if h := req.Contact(); h != nil {
+		call.peer = h.Address
+	} else if h := req.From(); h != nil {
+		call.peer = h.Address
+	}
 	s.mu.Lock()
 	s.live[dlg.ID] = call
 	s.mu.Unlock()
