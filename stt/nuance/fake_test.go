@@ -219,6 +219,12 @@ func rms(s []int16) float64 {
 // serve starts f on a loopback port and returns its address.
 func serve(t testing.TB, f *fakeASR) string {
 	t.Helper()
+	return serveBench(t, f)
+}
+
+// serveBench starts any Recognizer service on a loopback port.
+func serveBench(t testing.TB, f asrpb.RecognizerServer) string {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
