@@ -352,3 +352,45 @@ func TestRequestErrors(t *testing.T) {
 		}
 	}
 }
+
+// Tokens are fetched once, reused by every RPC while valid, and replaced
+// RefreshBefore their expiry; the fake refuses unknown and expired ones.
+func TestTokenReuseAndRefresh(t *testing.T) {
+	_, pcm := spokenPCM(t, "hi")
+	ts := mixtest.NewTokenServer(DefaultScope, 4*time.Second)
+	defer ts.Close()
+	fake := &fakeTTS{tokens: ts, audio: pcm, bufBytes: 3200}
+	s, err := New(Config{Endpoint: serve(t, fake), ClientID: mixtest.ClientID, ClientSecret: mixtest.ClientSecret,
+		TokenURL: ts.TokenURL(), Insecure: true, Voice: "Evan", RefreshBefore: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	say := func() {
+		st, err := s.Synthesize(context.Background(), tts.Request{Text: "hi"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		if _, _, err := readAll(t, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 3 {
+		say()
+	}
+	time.Sleep(2100 * time.Millisecond)
+	say()
+	fake.mu.Lock()
+	got := append([]string(nil), fake.tokensIn...)
+	fake.mu.Unlock()
+	want := []string{"tok-1", "tok-1", "tok-1", "tok-2"}
+	if len(got) != len(want) || ts.Issued() != 2 {
+		t.Fatalf("tokens %v, %d issued; want %v", got, ts.Issued(), want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("tokens %v, want %v", got, want)
+		}
+	}
+}

@@ -7,11 +7,14 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/parole-voice/parole/internal/nuancepb/mixtest"
 )
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestBearerReusesThenRefreshes(t *testing.T) {
 	ts := mixtest.NewTokenServer("asr tts", 4*time.Second)

@@ -47,7 +47,7 @@ func NewTokenServer(scope string, ttl time.Duration) *TokenServer {
 	return ts
 }
 
-// URL of the token endpoint.
+// TokenURL returns the URL of the token endpoint.
 func (ts *TokenServer) TokenURL() string { return ts.Server.URL + "/oauth2/token" }
 
 func (ts *TokenServer) serve(w http.ResponseWriter, r *http.Request) {
