@@ -320,7 +320,7 @@ func TestWideband(t *testing.T) {
 	}
 }
 
-// TestRotation: with a 5 s rotation the stream runs over several calls;
+// TestRotation: with a 6 s rotation the stream runs over several calls;
 // each new call starts with the audio since the last final result, so the
 // calls together carry every byte, each utterance is reported once, and
 // result times are on the stream's time line, not the call's.
@@ -329,7 +329,7 @@ func TestRotation(t *testing.T) {
 	a := telephone(t, 700*time.Millisecond, phrases...)
 	f := &fakeSpeech{original: a.sent, answer: a.answer}
 	warns := &countHandler{}
-	r := serve(t, f, Config{RotateAfter: 5 * time.Second, Logger: slog.New(warns)})
+	r := serve(t, f, Config{RotateAfter: 6 * time.Second, Logger: slog.New(warns)})
 	s, err := r.Stream(context.Background(), stt.Config{SampleRate: 8000})
 	if err != nil {
 		t.Fatal(err)
@@ -339,10 +339,10 @@ func TestRotation(t *testing.T) {
 	var rerr error
 	done := make(chan struct{})
 	go func() { defer close(done); rs, rerr = collect(t, s) }()
-	// Four times real time: the fake's finals arrive while audio flows, as
+	// Three times real time: the fake's finals arrive while audio flows, as
 	// they do on a call (unpaced, the writer outruns them by seconds and
 	// MaxReplay drops audio).
-	feedPaced(t, s, a, 4)
+	feedPaced(t, s, a, 3)
 	<-done
 	if rerr != io.EOF {
 		t.Fatal(rerr)
@@ -351,8 +351,8 @@ func TestRotation(t *testing.T) {
 		t.Fatal(v)
 	}
 	total := a.dur(len(a.pcm))
-	if n := f.ncalls(); n < int(total/(5*time.Second))+1 {
-		t.Fatalf("%d calls for %v of audio with a 5 s rotation", n, total)
+	if n := f.ncalls(); n < int(total/(6*time.Second))+1 {
+		t.Fatalf("%d calls for %v of audio with a 6 s rotation", n, total)
 	}
 	var ends []int64
 	for _, r := range rs {
@@ -361,8 +361,8 @@ func TestRotation(t *testing.T) {
 	covered := int64(0)
 	for i := range f.ncalls() {
 		c := f.call(i)
-		if len(c.audio) > 5*8000 {
-			t.Errorf("call %d carried %d bytes, over the 5 s rotation", i, len(c.audio))
+		if len(c.audio) > 6*8000 {
+			t.Errorf("call %d carried %d bytes, over the 6 s rotation", i, len(c.audio))
 		}
 		off := f.global(c, 0)
 		t.Logf("call %d: bytes %d–%d (results end at %v)", i, off, off+int64(len(c.audio)), ends)
