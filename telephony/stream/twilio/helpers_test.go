@@ -29,7 +29,7 @@ type testServer struct {
 	calls chan *twilio.Call
 }
 
-func newServer(t *testing.T, cfg twilio.Config, onCall func(ctx context.Context, c telephony.Call)) *testServer {
+func newServer(t testing.TB, cfg twilio.Config, onCall func(ctx context.Context, c telephony.Call)) *testServer {
 	t.Helper()
 	ts := &testServer{calls: make(chan *twilio.Call, 4)}
 	if onCall == nil {
@@ -70,7 +70,7 @@ func (ts *testServer) wsURL(path string) string {
 // peer plays Twilio: it dials the websocket and speaks the Media Streams
 // messages as Twilio's documentation shows them.
 type peer struct {
-	t    *testing.T
+	t    testing.TB
 	conn *websocket.Conn
 	sid  string
 	seq  int
@@ -207,7 +207,7 @@ func rms(s []int16) float64 {
 }
 
 // waitCall returns the next call the server accepted.
-func (ts *testServer) waitCall(t *testing.T) *twilio.Call {
+func (ts *testServer) waitCall(t testing.TB) *twilio.Call {
 	t.Helper()
 	select {
 	case c := <-ts.calls:
