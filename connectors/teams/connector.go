@@ -404,8 +404,15 @@ func (c *Connector) remember(ctx context.Context, a *Activity) convState {
 			Locale: a.locale(), Updated: c.now()}
 		// A personal chat is the better way back to a user: keep it over a
 		// channel's.
-		if old, err := c.refs.Ref(ctx, a.From.ID); err == nil && old.ConversationType == ConversationPersonal && ref.ConversationType != ConversationPersonal {
-			old.ServiceURL, old.Updated, old.TenantID = ref.ServiceURL, ref.Updated, ref.TenantID
+		old, err := c.refs.Ref(ctx, a.From.ID)
+		if err == nil && ref.TenantID == "" {
+			ref.TenantID = old.TenantID
+		}
+		if err == nil && old.ConversationType == ConversationPersonal && ref.ConversationType != ConversationPersonal {
+			old.ServiceURL, old.Updated = ref.ServiceURL, ref.Updated
+			if ref.TenantID != "" {
+				old.TenantID = ref.TenantID
+			}
 			if ref.Locale != "" {
 				old.Locale = ref.Locale
 			}

@@ -499,3 +499,100 @@ func TestSessionAndMetadata(t *testing.T) {
 		t.Fatalf("personal: %+v %+v", s, ev)
 	}
 }
+
+// slowBot holds its answer until release is closed.
+type slowBot struct{ release chan struct{} }
+
+func (b slowBot) Handle(ctx context.Context, _ runner.Session, ev dialog.Event) (dialog.Reply, error) {
+	if ev.Type == dialog.EventText {
+		<-b.release
+	}
+	return dialog.Say("done"), nil
+}
+
+// TestTypingWhileDialogWorks: typing activities repeat while the dialog
+// works and stop before the answer.
+func TestTypingWhileDialogWorks(t *testing.T) {
+	bf := newFakeBF(t)
+	bot := slowBot{release: make(chan struct{})}
+	c := bf.connector(t, bot, func(c *Config) { c.TypingInterval = 10 * time.Millisecond })
+	amer := bf.serviceURL("amer")
+	done := make(chan *httptest.ResponseRecorder)
+	go func() { done <- bf.deliver(t, c, personalMessage(t, amer, "s1", "think hard")) }()
+	typings := func() int {
+		bf.mu.Lock()
+		defer bf.mu.Unlock()
+		n := 0
+		for _, call := range bf.calls {
+			if call.Activity != nil && call.Activity.Type == TypeTyping {
+				n++
+			}
+		}
+		return n
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for typings() < 3 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	close(bot.release)
+	expectOK(t, <-done)
+	calls := bf.takeCalls()
+	if n := len(calls); n < 5 || calls[n-1].Activity.Text != "done" {
+		t.Fatalf("calls %d, last %+v", n, calls[n-1].Activity)
+	}
+	for _, call := range calls[:len(calls)-2] { // welcome (start) and typings before the answer
+		if call.Activity.Type != TypeTyping && call.Activity.Text != "done" {
+			t.Fatalf("unexpected %+v", call.Activity)
+		}
+	}
+	if calls[len(calls)-2].Activity.Type != TypeMessage {
+		t.Fatalf("typing after the answer began: %+v", calls[len(calls)-2].Activity)
+	}
+}
+
+// savedRefs is a RefStore that records what it is given.
+type savedRefs struct {
+	*MemoryRefs
+	mu    sync.Mutex
+	saved []ConversationRef
+}
+
+func (s *savedRefs) SaveRef(ctx context.Context, r ConversationRef) error {
+	s.mu.Lock()
+	s.saved = append(s.saved, r)
+	s.mu.Unlock()
+	return s.MemoryRefs.SaveRef(ctx, r)
+}
+
+// TestRefStore: references go to the configured store, a personal chat's
+// reference is kept over a channel's, and Notify reads them back.
+func TestRefStore(t *testing.T) {
+	bf := newFakeBF(t)
+	refs := &savedRefs{MemoryRefs: NewMemoryRefs(10)}
+	c := bf.connector(t, &recorder{}, nil, WithRefStore(refs))
+	amer := bf.serviceURL("amer")
+	expectOK(t, bf.deliver(t, c, personalMessage(t, amer, "x1", "hi")))
+	ch := fixture(t, "channel_mention.json", amer)
+	ch["from"] = map[string]any{"id": megan, "name": "Megan Bowen"}
+	ch["recipient"] = map[string]any{"id": testBotID}
+	ch["entities"] = []any{map[string]any{"type": "mention", "mentioned": map[string]any{"id": testBotID}}}
+	ch["id"] = "x2"
+	expectOK(t, bf.deliver(t, c, ch))
+	bf.takeCalls()
+	r, err := refs.Ref(context.Background(), megan)
+	if err != nil || r.ConversationID != personalID || r.ConversationType != ConversationPersonal || r.TenantID != testTenant ||
+		r.Bot.ID != testBotID || r.ServiceURL != amer || r.UserName != "Megan Bowen" || len(refs.saved) != 2 {
+		t.Fatalf("ref %+v, %v, %d saves", r, err, len(refs.saved))
+	}
+	if _, err := c.Notify(context.Background(), "29:stranger", dialog.Say("x")); !errors.Is(err, ErrUnknownUser) {
+		t.Fatalf("stranger: %v", err)
+	}
+	// The LRU forgets the oldest past its size.
+	small := NewMemoryRefs(2)
+	for _, k := range []string{"a", "b", "c"} {
+		small.SaveRef(context.Background(), ConversationRef{UserKey: k})
+	}
+	if _, err := small.Ref(context.Background(), "a"); !errors.Is(err, ErrUnknownUser) || small.Len() != 2 {
+		t.Fatalf("LRU kept a: %v", err)
+	}
+}

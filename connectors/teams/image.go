@@ -104,6 +104,9 @@ const maxImageCache = 1024
 // checkImage is CheckImage with the connector's client, remembering each
 // URL's verdict.
 func (c *Connector) checkImage(ctx context.Context, url, contentType string) error {
+	if strings.HasPrefix(url, "data:") {
+		return CheckImage(ctx, c.client, url, contentType) // no fetch; not worth a cache entry
+	}
 	key := contentType + " " + url
 	c.imgMu.Lock()
 	err, ok := c.images[key]
