@@ -86,6 +86,11 @@ type Config struct {
 	// RequireAccount answers users without a linked account with a
 	// LinkAccount card instead of talking to them anonymously.
 	RequireAccount bool `yaml:"require_account"`
+	// KeepLinkedConversations leaves a linked user's conversation open
+	// when their Alexa session ends (the SessionEndedRequest is answered
+	// without reaching the dialog), so they can finish it on another
+	// channel later; by default the session's end ends the conversation.
+	KeepLinkedConversations bool `yaml:"keep_linked_conversations"`
 	// LinkAccountText is said with the LinkAccount card. Default "Please
 	// link your account in the Alexa app, then try again."
 	LinkAccountText string `yaml:"link_account_text"`
@@ -321,6 +326,9 @@ func (c *Connector) turn(ctx context.Context, env *RequestEnvelope) (*ResponseEn
 		sess.UserID = id
 	} else if c.cfg.RequireAccount {
 		return c.linkAccount(env, out), nil
+	}
+	if env.Request.Type == TypeSessionEnded && sess.UserID != "" && c.cfg.KeepLinkedConversations {
+		return out, nil
 	}
 	ev, ok := c.event(env)
 	if !ok {

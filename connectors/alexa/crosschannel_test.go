@@ -144,3 +144,19 @@ func TestOneConversationManyChannels(t *testing.T) {
 		t.Fatalf("alexa user link = %q, %v", u, err)
 	}
 }
+
+// TestKeepLinkedConversations: with the flag, a linked user's Alexa
+// session end leaves the conversation open; without it, it ends it.
+func TestKeepLinkedConversations(t *testing.T) {
+	secret := []byte("s")
+	tok, _ := web.SignJWT(web.Claims{Subject: "alice"}, secret)
+	for _, keep := range []bool{false, true} {
+		g := newRig(t, Config{AccountJWTSecret: string(secret), KeepLinkedConversations: keep})
+		answer(t, g.post(t, fixture(t, "launch.json", withToken(tok))))
+		answer(t, g.post(t, fixture(t, "session_ended.json", withToken(tok))))
+		conv, _, err := g.st.Load(context.Background(), sessionConv)
+		if err != nil || conv.Ended == keep {
+			t.Fatalf("keep=%v: conversation ended=%v, %v", keep, conv.Ended, err)
+		}
+	}
+}

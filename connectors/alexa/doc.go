@@ -23,7 +23,9 @@
 //     list value — which the flow's steps take as a choice; intent and slots
 //     are also in Event.Metadata ("alexa.intent", "alexa.slot.NAME");
 //   - SessionEndedRequest → [dialog.EventEnd] (metadata "alexa.reason"),
-//     answered with an empty response as Alexa requires.
+//     answered with an empty response as Alexa requires (with
+//     Config.KeepLinkedConversations, a linked user's session end does not
+//     reach the dialog, so the conversation stays open for other channels).
 //
 // The conversation is "alexa:"+sessionId, the channel user the Alexa
 // userId, the locale the request's. Session attributes come back unchanged
@@ -70,6 +72,7 @@
 //	  skill_id: amzn1.ask.skill.00000000-0000-0000-0000-000000000000
 //	  account_jwt_secret: change-me      # optional
 //	  require_account: false
+//	  keep_linked_conversations: false
 //	  card_title: Parole
 //	  text_slots: [query]
 //	  intents: {AMAZON.StopIntent: "global:goodbye"}

@@ -129,3 +129,29 @@ func BenchmarkTurnConcurrent(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTurnUser runs the same booking script for linked users
+// (Session.UserID) on the memory store, half the turns on a second
+// channel: the price of finding the user's open conversation each turn.
+func BenchmarkTurnUser(b *testing.B) {
+	s := store.NewMemory(store.Options{})
+	defer s.Close()
+	r := demoRunner(b, s)
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		n := i / len(script)
+		user := fmt.Sprint("u", n%1000)
+		ch := "alexa"
+		if i%len(script) >= len(script)/2 {
+			ch = "web"
+		}
+		ev := script[i%len(script)]
+		if _, err := r.Handle(ctx, Session{ConversationID: fmt.Sprint(ch, ":", n), Channel: ch, Locale: "en", UserID: user}, ev); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+	b.ReportMetric(float64(i)/b.Elapsed().Seconds(), "turns/s")
+}
