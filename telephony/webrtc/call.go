@@ -27,6 +27,8 @@ const (
 	frameSamples = Rate / 50
 	// behind is how late Recv may run before it restarts its clock.
 	behind = 200 * time.Millisecond
+	// ringFrames is how much caller audio waits for a late Recv (2 s).
+	ringFrames = 100
 	// maxKeys bounds the keys queued for Recv.
 	maxKeys = 64
 	// queueFrames is how far ahead of the wire Send may run (60 ms).
@@ -61,6 +63,10 @@ type Call struct {
 	lastMedia atomic.Int64 // unix nanos of the last RTP packet received
 	received  atomic.Int64
 	sent      atomic.Int64
+	decoded   atomic.Int64
+	concealed atomic.Int64
+	silent    atomic.Int64
+	badPkts   atomic.Int64
 
 	mu      sync.Mutex // receive state shared with the reader goroutines
 	closing bool
@@ -70,11 +76,14 @@ type Call struct {
 	keys    []rune
 	scratch []dtmf.Digit
 
-	// Recv goroutine only.
-	frame   media.Frame
-	conceal *jitter.Concealer
-	next    time.Time
-	recvT   *time.Timer
+	ring     [ringFrames]media.Frame // decoded frames waiting for Recv
+	ringHead int
+	ringLen  int
+	avail    chan struct{} // a frame was added to the ring
+	conceal  *jitter.Concealer
+	overruns atomic.Int64
+
+	frame media.Frame // Recv goroutine only
 
 	// pacer goroutine only.
 	enc     *transcoder
@@ -93,6 +102,26 @@ func (c *Call) Codec() string { return c.neg.codec.name }
 // Packets returns the number of RTP packets received from and sent to the
 // page so far (telephone-events included in received).
 func (c *Call) Packets() (received, sent int64) { return c.received.Load(), c.sent.Load() }
+
+// Stats counts what a call's media did.
+type Stats struct {
+	// Received and Sent count RTP packets from and to the page.
+	Received, Sent int64
+	// Decoded, Concealed and Silent count the frames Recv returned: from a
+	// packet, concealing a lost one, silence before the first.
+	Decoded, Concealed, Silent int64
+	// DecodeErrors counts packets the codec refused.
+	DecodeErrors int64
+	// Overruns counts frames dropped because Recv was over 2 s late.
+	Overruns int64
+}
+
+// Stats returns the call's media counters so far.
+func (c *Call) Stats() Stats {
+	return Stats{Received: c.received.Load(), Sent: c.sent.Load(), Decoded: c.decoded.Load(),
+		Concealed: c.concealed.Load(), Silent: c.silent.Load(), DecodeErrors: c.badPkts.Load(),
+		Overruns: c.overruns.Load()}
+}
 
 // Done is closed when the call has ended, for any reason.
 func (c *Call) Done() <-chan struct{} { return c.done }
@@ -169,9 +198,12 @@ func (s *Server) setupCall(info telephony.Info, pc *pion.PeerConnection, neg neg
 		jb: jb, dec: dec, enc: enc,
 		frame:   media.Frame{Samples: make([]int16, frameSamples), Rate: Rate},
 		conceal: jitter.NewConcealer(frameSamples * 4),
-		recvT:   stoppedTimer(),
+		avail:   make(chan struct{}, 1),
 		payload: make([]byte, 0, 1500),
 		pacer:   pacer.New(pacer.Config{Rate: Rate, QueueFrames: queueFrames, Underrun: pacer.SendSilence}),
+	}
+	for i := range c.ring {
+		c.ring[i] = media.Frame{Samples: make([]int16, frameSamples), Rate: Rate}
 	}
 	c.pacerCx, c.stopPc = context.WithCancel(context.Background())
 	c.lastMedia.Store(time.Now().UnixNano())
@@ -262,12 +294,6 @@ func (c *Call) answer(ctx context.Context, offer string, trickle bool) (string, 
 	return c.pc.LocalDescription().SDP, nil
 }
 
-func stoppedTimer() *time.Timer {
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	return t
-}
-
 // onTrack reads the page's audio track until the connection closes.
 func (c *Call) onTrack(tr *pion.TrackRemote, _ *pion.RTPReceiver) {
 	if tr.Kind() != pion.RTPCodecTypeAudio {
@@ -353,9 +379,11 @@ func (c *Call) ended() error {
 	}
 }
 
-// start begins playout; the server calls it once the call is connected.
+// start begins the media clocks; the server calls it once the call is
+// connected.
 func (c *Call) start() {
-	c.wg.Add(1)
+	c.wg.Add(2)
+	go c.playout()
 	go func() {
 		defer c.wg.Done()
 		_ = c.pacer.Run(c.pacerCx, c.sink)
@@ -378,62 +406,67 @@ func (c *Call) sink(f *media.Frame) error {
 	return nil
 }
 
-// Recv returns the next 20 ms of the caller's audio, on the wall clock, or
-// a key the caller pressed. It returns an error wrapping
-// telephony.ErrHangup once the call ended: the page hung up or closed, ICE
-// failed, no media came for Config.MediaTimeout, or Hangup was called.
-func (c *Call) Recv(ctx context.Context) (telephony.Input, error) {
-	if err := c.ended(); err != nil {
-		return telephony.Input{}, err
-	}
-	c.mu.Lock()
-	if len(c.keys) > 0 {
-		k := c.keys[0]
-		c.keys = append(c.keys[:0], c.keys[1:]...)
-		c.mu.Unlock()
-		return telephony.Input{Digit: k}, nil
-	}
-	c.mu.Unlock()
-
-	now := time.Now()
-	if now.Sub(time.Unix(0, c.lastMedia.Load())) > c.timeout {
-		c.end("media timeout")
-		return telephony.Input{}, c.ended()
-	}
-	if c.next.IsZero() || now.Sub(c.next) > behind {
-		c.next = now
-	}
-	if d := c.next.Sub(now); d > 0 {
-		c.recvT.Reset(d)
+// playout takes the caller's audio out of the jitter buffer every 20 ms of
+// wall clock, decodes it into the ring Recv reads, and ends the call when
+// no media came for Config.MediaTimeout. It runs from start to Hangup, so
+// that a session that falls behind (a loaded machine, a slow recognizer)
+// gets its frames late rather than lost.
+func (c *Call) playout() {
+	defer c.wg.Done()
+	t := time.NewTimer(0)
+	defer t.Stop()
+	next := time.Now()
+	for {
 		select {
-		case <-c.recvT.C:
-		case <-ctx.Done():
-			c.recvT.Stop()
-			return telephony.Input{}, ctx.Err()
-		case <-c.done:
-			c.recvT.Stop()
-			return telephony.Input{}, c.ended()
+		case <-t.C:
+		case <-c.pacerCx.Done():
+			return
 		}
+		now := time.Now()
+		if now.Sub(time.Unix(0, c.lastMedia.Load())) > c.timeout {
+			c.end("media timeout")
+			return
+		}
+		if now.Sub(next) > behind {
+			next = now
+		}
+		c.mu.Lock()
+		c.pop(next)
+		c.mu.Unlock()
+		select {
+		case c.avail <- struct{}{}:
+		default:
+		}
+		next = next.Add(media.FrameDuration)
+		t.Reset(time.Until(next))
 	}
-	at := c.next
-	c.next = c.next.Add(media.FrameDuration)
+}
 
-	f := &c.frame
+// pop decodes the audio due at into the ring, dropping the oldest frame
+// when the ring is full; c.mu is held.
+func (c *Call) pop(at time.Time) {
+	if c.dec == nil {
+		return
+	}
+	if c.ringLen == len(c.ring) {
+		c.ringHead = (c.ringHead + 1) % len(c.ring)
+		c.ringLen--
+		c.overruns.Add(1)
+	}
+	f := &c.ring[(c.ringHead+c.ringLen)%len(c.ring)]
+	c.ringLen++
 	f.Samples = f.Samples[:frameSamples]
 	f.Time = at
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.dec == nil { // released by Hangup meanwhile
-		return telephony.Input{}, c.ended()
-	}
 	res := c.jb.Pop(at)
 	switch res.Kind {
 	case jitter.Packet:
 		out, err := c.dec.decode(f.Samples[:0], res.Packet.Payload)
 		if err != nil {
+			c.badPkts.Add(1)
 			c.concealFrame(f)
 			break
 		}
+		c.decoded.Add(1)
 		n := len(out)
 		f.Samples = f.Samples[:frameSamples]
 		switch {
@@ -444,15 +477,50 @@ func (c *Call) Recv(ctx context.Context) (telephony.Input, error) {
 		}
 		c.conceal.Good(f.Samples)
 	case jitter.Lost:
+		c.concealed.Add(1)
 		c.concealFrame(f)
 	default:
+		c.silent.Add(1)
 		f.Silence()
 	}
 	if c.rx != nil {
 		c.scratch = c.rx.Expire(c.scratch[:0], at)
 		c.queueEvents()
 	}
-	return telephony.Input{Frame: f}, nil
+}
+
+// Recv returns the next 20 ms of the caller's audio, on the wall clock, or
+// a key the caller pressed. It returns an error wrapping
+// telephony.ErrHangup once the call ended: the page hung up or closed, ICE
+// failed, no media came for Config.MediaTimeout, or Hangup was called.
+// Frames wait in a 2 s ring when Recv is called late.
+func (c *Call) Recv(ctx context.Context) (telephony.Input, error) {
+	for {
+		if err := c.ended(); err != nil {
+			return telephony.Input{}, err
+		}
+		c.mu.Lock()
+		if len(c.keys) > 0 {
+			k := c.keys[0]
+			c.keys = append(c.keys[:0], c.keys[1:]...)
+			c.mu.Unlock()
+			return telephony.Input{Digit: k}, nil
+		}
+		if c.ringLen > 0 {
+			c.frame.CopyFrom(&c.ring[c.ringHead])
+			c.ringHead = (c.ringHead + 1) % len(c.ring)
+			c.ringLen--
+			c.mu.Unlock()
+			return telephony.Input{Frame: &c.frame}, nil
+		}
+		c.mu.Unlock()
+		select {
+		case <-c.avail:
+		case <-ctx.Done():
+			return telephony.Input{}, ctx.Err()
+		case <-c.done:
+		}
+	}
 }
 
 // concealFrame fills f for a lost packet; c.mu is held.
