@@ -2,8 +2,8 @@ package webrtc_test
 
 import (
 	"context"
-	"fmt"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"

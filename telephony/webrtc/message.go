@@ -42,16 +42,16 @@ type message struct {
 	Error  string `json:"error,omitempty"`
 
 	// Transcript and event fields.
-	Kind       string         `json:"kind,omitempty"`
-	Text       string         `json:"text,omitempty"`
-	Turn       int            `json:"turn,omitempty"`
-	AtMS       float64        `json:"atMs,omitempty"`
-	Confidence float64        `json:"confidence,omitempty"`
-	Rejected   bool           `json:"rejected,omitempty"`
-	Heard      string         `json:"heard,omitempty"`
-	Cut        string         `json:"cut,omitempty"`
-	Trace      *traceMessage  `json:"trace,omitempty"`
-	Engine     string         `json:"engine,omitempty"`
+	Kind       string        `json:"kind,omitempty"`
+	Text       string        `json:"text,omitempty"`
+	Turn       int           `json:"turn,omitempty"`
+	AtMS       float64       `json:"atMs,omitempty"`
+	Confidence float64       `json:"confidence,omitempty"`
+	Rejected   bool          `json:"rejected,omitempty"`
+	Heard      string        `json:"heard,omitempty"`
+	Cut        string        `json:"cut,omitempty"`
+	Trace      *traceMessage `json:"trace,omitempty"`
+	Engine     string        `json:"engine,omitempty"`
 }
 
 // traceMessage is a session.Trace in milliseconds.
