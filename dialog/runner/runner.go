@@ -5,6 +5,11 @@
 // Channels — the web chat, Teams, a phone call's voice session — call
 // [Runner.Handle] and know nothing of stores; bots know nothing of
 // channels.
+//
+// A user known across channels (Session.UserID, set by a channel that
+// authenticated the user, or found by the [WithUsers] resolver) has one
+// open conversation: started on Alexa, it goes on in the web chat, and its
+// transcript records the channel of every entry.
 package runner
 
 import (
