@@ -40,8 +40,16 @@
 // [Server.Shutdown] drains: new INVITEs get 503 while calls go on; at its
 // deadline the remaining calls get a BYE.
 //
-// Not done yet: outbound calls (UAC) and REGISTER, TCP and TLS, REFER and
-// bridge-out (Transfer returns telephony.ErrUnsupported), G.722 and Opus,
-// 2xx retransmission of re-INVITE answers (it is sent once), changing the
-// codec in a re-INVITE (488).
+// Outbound: [Server.Dial] places a call (INVITE with a PCMU/PCMA/
+// telephone-event offer, digest authentication on 401/407, ACK) that runs
+// like an inbound one. [Call.Transfer] sends REFER and follows the NOTIFY
+// sipfrag progress; when the peer refuses REFER, or when asked to bridge,
+// it dials the target and relays audio and keys between the two legs.
+// Config.Register keeps a binding with a registrar or trunk (REGISTER with
+// digest authentication, refreshed at 80 % of the granted lifetime,
+// removed at shutdown).
+//
+// Not done yet: TCP and TLS, G.722 and Opus, 2xx retransmission of
+// re-INVITE answers (it is sent once), changing the codec in a re-INVITE
+// (488), being the target of a REFER (parole never gets transferred).
 package sip

@@ -120,6 +120,9 @@ func TestRouting(t *testing.T) {
 	if _, err := u.callTo(ctx, srv, "nobody", sdpOffer(40000, "0")); statusOf(err) != 404 {
 		t.Errorf("unknown user: %v, want 404", err)
 	}
+	for end := time.Now().Add(2 * time.Second); srv.Calls() != 0 && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond) // the ended calls' handlers finish
+	}
 	if n := srv.Calls(); n != 0 {
 		t.Errorf("%d calls after the refusal", n)
 	}

@@ -61,6 +61,8 @@ type Config struct {
 	// reports (randomized over 0.5-1.5 times it, RFC 3550 §6.3.1). Zero
 	// means DefaultRTCPInterval; negative sends no reports.
 	RTCPInterval time.Duration `yaml:"rtcp_interval"`
+	// Register, when set, registers the server with a registrar or trunk.
+	Register *RegisterConfig `yaml:"register"`
 	// OnCall runs each answered call, in its own goroutine. When it
 	// returns the server hangs up (BYE) if the caller has not. ctx is done
 	// when the server shuts down. The call is a *[Call]. Required.
@@ -82,6 +84,7 @@ type Server struct {
 	contact sip.ContactHeader
 	// uacDialogs holds the outbound calls' dialogs.
 	uacDialogs *sipgo.DialogClientCache
+	reg        *registrar // nil without Config.Register
 
 	mu      sync.Mutex
 	active  int
@@ -176,6 +179,14 @@ func Listen(cfg Config) (*Server, error) {
 		uacDialogs: sipgo.NewDialogClientCache(client, contact),
 		live:       map[string]*Call{}, drained: make(chan struct{}),
 	}
+	if cfg.Register != nil {
+		if s.reg, err = newRegistrar(*cfg.Register); err != nil {
+			ua.Close()
+			conn.Close()
+			return nil, err
+		}
+		s.reg.client, s.reg.contact = client, sip.ContactHeader{Address: sip.Uri{Scheme: "sip", User: cfg.Register.User, Host: sigHost, Port: addr.Port}}
+	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	srv.OnInvite(s.onInvite)
 	srv.OnInfo(s.onInfo)
@@ -206,6 +217,13 @@ func (s *Server) Addr() *net.UDPAddr { return s.conn.LocalAddr().(*net.UDPAddr) 
 func (s *Server) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.ServeUDP(s.conn) }()
+	regDone := make(chan struct{})
+	rctx, stopReg := context.WithCancel(context.Background())
+	if s.reg != nil {
+		go func() { defer close(regDone); s.reg.run(rctx) }()
+	} else {
+		close(regDone)
+	}
 	var err error
 	stopped := false
 	select {
@@ -220,6 +238,8 @@ func (s *Server) Serve(ctx context.Context) error {
 		cancel()
 		_ = s.Shutdown(now)
 	}
+	stopReg() // unregisters
+	<-regDone
 	s.ua.Close()
 	s.conn.Close()
 	if !stopped {
