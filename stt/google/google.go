@@ -206,6 +206,9 @@ func New(ctx context.Context, cfg Config, opts ...option.ClientOption) (*Recogni
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
+	// The stream handles Unavailable itself (re-open and replay); the
+	// library's own retry of the stream's opening is turned off.
+	c.CallOptions.StreamingRecognize = nil
 	return &Recognizer{cfg: cfg, client: c}, nil
 }
 
