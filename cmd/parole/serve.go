@@ -19,12 +19,10 @@ import (
 	webchat "github.com/parole-voice/parole/connectors/web"
 	"github.com/parole-voice/parole/dialog/runner"
 	"github.com/parole-voice/parole/internal/config"
-	"github.com/parole-voice/parole/stt/sphinx"
-	"github.com/parole-voice/parole/telephony"
-	"github.com/parole-voice/parole/telephony/session"
 	"github.com/parole-voice/parole/telephony/sip"
-	"github.com/parole-voice/parole/tts/cache"
-	"github.com/parole-voice/parole/tts/espeak"
+	"github.com/parole-voice/parole/telephony/stream/audiofork"
+	"github.com/parole-voice/parole/telephony/stream/audiosocket"
+	"github.com/parole-voice/parole/telephony/stream/twilio"
 	"github.com/parole-voice/parole/web"
 )
 
@@ -82,7 +80,14 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer st.Close()
-	run := runner.New(bot, st, runner.WithLogger(logger))
+	runOpts := []runner.Option{runner.WithLogger(logger)}
+	if cfg.Connectors.Web.Enabled && cfg.Connectors.Web.JWTSecret != "" {
+		// The web chat's users are proven by a JWT whose subject is the
+		// parole user: a conversation started on another channel by the
+		// same linked user (Alexa, Allo-Media) continues there.
+		runOpts = append(runOpts, runner.WithUsers(runner.TrustedChannels("web")))
+	}
+	run := runner.New(bot, st, runOpts...)
 	ln, err := net.Listen("tcp", cfg.Server.HTTP)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Server.HTTP, err)
@@ -92,75 +97,104 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		ln.Close()
 		return err
 	}
-	var phone *sip.Server
-	if cfg.SIP.Enabled {
-		var closeEngines func()
-		phone, closeEngines, err = newPhone(cfg.SIP, run, srv.reg, logger)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var legs []func(ctx context.Context) error // call legs served beside HTTP
+	var notes []string
+	if cfg.VoiceLegs() {
+		v, err := newVoice(cfg.Voice, run, srv.reg, logger)
 		if err != nil {
 			ln.Close()
 			return err
 		}
-		defer closeEngines()
+		defer v.Close()
+		srv.voice = v
+		if cfg.SIP.Enabled {
+			phone, err := newPhone(cfg.SIP, v, logger)
+			if err != nil {
+				ln.Close()
+				return err
+			}
+			legs = append(legs, phone.Serve)
+			notes = append(notes, fmt.Sprintf("call the %s flow at sip:parole@%s (UDP)", bot.Flow().Name, phone.Addr()))
+		}
+		if err := srv.mountBridges(ctx, cfg.Bridges, v); err != nil {
+			ln.Close()
+			return err
+		}
+		if c := cfg.Bridges.AudioSocket; c.Enabled {
+			c.OnCall, c.Logger = v.onCall("audiosocket", ""), logger
+			as, err := audiosocket.Listen(c.Config)
+			if err != nil {
+				ln.Close()
+				return fmt.Errorf("audiosocket: %w", err)
+			}
+			legs = append(legs, as.Serve)
+			notes = append(notes, fmt.Sprintf("Asterisk AudioSocket on %s", as.Addr()))
+		}
 	}
 	base := "http://" + displayAddr(ln.Addr())
 	fmt.Fprintf(stdout, "parole %s listening on %s\n", version, base)
 	if cfg.Connectors.Web.Enabled {
 		fmt.Fprintf(stdout, "chat with the %s flow at %s/chat.html\n", bot.Flow().Name, base)
 	}
-	if phone == nil {
-		return srv.serve(ctx, ln)
+	for _, n := range srv.notes {
+		fmt.Fprintf(stdout, "%s at %s%s\n", n.what, base, n.path)
 	}
-	fmt.Fprintf(stdout, "call the %s flow at sip:parole@%s (UDP)\n", bot.Flow().Name, phone.Addr())
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	phoneDone := make(chan error, 1)
-	go func() { phoneDone <- phone.Serve(ctx) }()
+	for _, n := range notes {
+		fmt.Fprintln(stdout, n)
+	}
+	legDone := make(chan error, len(legs))
+	for _, serve := range legs {
+		go func() { legDone <- serve(ctx) }()
+	}
 	httpErr := srv.serve(ctx, ln)
 	cancel() // the HTTP side stopped: end the calls too
-	return errors.Join(httpErr, <-phoneDone)
+	errs := []error{httpErr}
+	for range legs {
+		errs = append(errs, <-legDone)
+	}
+	return errors.Join(errs...)
 }
 
-// newPhone starts the SIP channel: each call runs the voice session with
-// the embedded engines (pocketsphinx, espeak-ng behind the prompt cache)
-// over the runner, its turn stages exported to Prometheus.
-func newPhone(c config.SIPConfig, run *runner.Runner, reg prometheus.Registerer, logger *slog.Logger) (*sip.Server, func(), error) {
-	rec, err := sphinx.New(sphinx.Config{})
-	if err != nil {
-		return nil, nil, fmt.Errorf("sip: recognizer: %w", err)
-	}
-	espeakSynth, err := espeak.New(espeak.Options{})
-	if err != nil {
-		rec.Close()
-		return nil, nil, fmt.Errorf("sip: synthesizer: %w", err)
-	}
-	synth, err := cache.New(espeakSynth, cache.Options{Engine: "espeak", MaxBytes: 64 << 20})
-	if err != nil {
-		rec.Close()
-		return nil, nil, fmt.Errorf("sip: prompt cache: %w", err)
-	}
-	metrics, err := session.NewPrometheusMetrics(reg)
-	if err != nil {
-		rec.Close()
-		return nil, nil, fmt.Errorf("sip: metrics: %w", err)
-	}
+// newPhone starts the SIP channel: each call runs the voice session.
+func newPhone(c config.SIPConfig, v *voice, logger *slog.Logger) (*sip.Server, error) {
 	srv, err := sip.Listen(sip.Config{
 		Addr: c.Listen, MediaIP: c.MediaIP, RTPPortMin: c.RTPPortMin, RTPPortMax: c.RTPPortMax, MaxCalls: c.MaxCalls,
-		Logger: logger,
-		OnCall: func(ctx context.Context, call telephony.Call) {
-			err := session.Run(ctx, call, session.Config{
-				Dialog: run, Recognizer: rec, Synthesizer: synth, Language: c.Language,
-				Logger: logger, Metrics: metrics,
-			})
-			if err != nil && ctx.Err() == nil {
-				logger.Warn("call ended with an error", "call", call.Info().ID, "error", err)
-			}
-		},
+		Logger: logger, OnCall: v.onCall("sip", c.Language),
 	})
 	if err != nil {
-		rec.Close()
-		return nil, nil, fmt.Errorf("sip: %w", err)
+		return nil, fmt.Errorf("sip: %w", err)
 	}
-	return srv, func() { rec.Close() }, nil
+	return srv, nil
+}
+
+// mountBridges mounts the websocket call legs on the HTTP server.
+func (s *server) mountBridges(ctx context.Context, c config.BridgesConfig, v *voice) error {
+	if c.Twilio.Enabled {
+		tc := c.Twilio.Config
+		tc.OnCall, tc.Logger = v.onCall("twilio", ""), s.log
+		tw, err := twilio.New(tc)
+		if err != nil {
+			return fmt.Errorf("twilio: %w", err)
+		}
+		s.mux.Handle("GET "+tc.Path, tw)
+		s.mux.Handle("POST "+tc.Path+"/twiml", tw)
+		s.http.RegisterOnShutdown(func() { tw.Shutdown(ctx) })
+		s.notes = append(s.notes, note{"Twilio voice webhook (TwiML)", tc.Path + "/twiml"})
+	}
+	if c.AudioFork.Enabled {
+		ac := c.AudioFork.Config
+		ac.OnCall, ac.Logger = v.onCall("audiofork", ""), s.log
+		af, err := audiofork.New(ac)
+		if err != nil {
+			return fmt.Errorf("audiofork: %w", err)
+		}
+		s.mux.Handle("GET "+ac.Path, af)
+		s.http.RegisterOnShutdown(func() { af.Shutdown(ctx) })
+		s.notes = append(s.notes, note{"mod_audio_fork / jambonz listen websocket", ac.Path})
+	}
+	return nil
 }
 
 func newLogger(c config.LogConfig, w io.Writer) (*slog.Logger, error) {
@@ -186,6 +220,9 @@ func displayAddr(a net.Addr) string {
 
 // server is the HTTP side of parole serve: pages, health and metrics.
 type server struct {
+	mux     *http.ServeMux
+	voice   *voice
+	notes   []note
 	reg     *prometheus.Registry
 	cfg     config.Config
 	log     *slog.Logger
@@ -203,6 +240,7 @@ func newServer(cfg config.Config, logger *slog.Logger, run *runner.Runner) (*ser
 	reg.MustRegister(info)
 
 	mux := http.NewServeMux()
+	s.mux = mux
 	mux.HandleFunc("GET /healthz", s.health)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	mux.Handle("GET /", http.FileServerFS(web.FS()))
@@ -223,8 +261,14 @@ func newServer(cfg config.Config, logger *slog.Logger, run *runner.Runner) (*ser
 		}
 		s.http.RegisterOnShutdown(func() { chat.Close() })
 	}
+	if err := s.mountConnectors(cfg.Connectors, run); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
+
+// note is an endpoint parole serve prints at start.
+type note struct{ what, path string }
 
 func (s *server) health(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")

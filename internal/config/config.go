@@ -18,13 +18,22 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/parole-voice/parole/connectors/alexa"
+	"github.com/parole-voice/parole/connectors/allomedia"
+	"github.com/parole-voice/parole/connectors/teams"
 	"github.com/parole-voice/parole/connectors/web"
 	"github.com/parole-voice/parole/internal/yamlx"
+	sttnuance "github.com/parole-voice/parole/stt/nuance"
+	"github.com/parole-voice/parole/telephony/stream/audiofork"
+	"github.com/parole-voice/parole/telephony/stream/audiosocket"
+	"github.com/parole-voice/parole/telephony/stream/twilio"
+	ttsnuance "github.com/parole-voice/parole/tts/nuance"
 )
 
 // Example is a complete, commented configuration with every key set to its
@@ -43,6 +52,8 @@ type Config struct {
 	Dialog     DialogConfig     `yaml:"dialog"`
 	Connectors ConnectorsConfig `yaml:"connectors"`
 	SIP        SIPConfig        `yaml:"sip"`
+	Bridges    BridgesConfig    `yaml:"bridges"`
+	Voice      VoiceConfig      `yaml:"voice"`
 }
 
 // SIPConfig configures the SIP phone channel: calls answered by the voice
@@ -60,13 +71,16 @@ type SIPConfig struct {
 	RTPPortMax int `yaml:"rtp_port_max"`
 	// MaxCalls is how many calls run at once; more get 486 Busy Here.
 	MaxCalls int `yaml:"max_calls"`
-	// Language of the calls, a BCP 47 tag.
+	// Language of the calls, a BCP 47 tag; empty means voice.language.
 	Language string `yaml:"language"`
 }
 
 // ConnectorsConfig configures the channels that arrive as HTTP requests.
 type ConnectorsConfig struct {
-	Web WebConfig `yaml:"web"`
+	Web       WebConfig       `yaml:"web"`
+	Teams     TeamsConfig     `yaml:"teams"`
+	Alexa     AlexaConfig     `yaml:"alexa"`
+	AlloMedia AlloMediaConfig `yaml:"allomedia"`
 }
 
 // WebConfig configures the Tock-compatible web chat channel and its page.
@@ -75,6 +89,122 @@ type WebConfig struct {
 	Enabled bool `yaml:"enabled"`
 	// The connector's own settings: path, CORS, authentication, limits.
 	web.Config `yaml:",inline"`
+}
+
+// TeamsConfig configures the Microsoft Teams channel (Bot Framework).
+type TeamsConfig struct {
+	// Enabled mounts the channel on the HTTP server.
+	Enabled      bool `yaml:"enabled"`
+	teams.Config `yaml:",inline"`
+}
+
+// AlexaConfig configures the Alexa custom-skill endpoint.
+type AlexaConfig struct {
+	// Enabled mounts the endpoint.
+	Enabled      bool `yaml:"enabled"`
+	alexa.Config `yaml:",inline"`
+}
+
+// AlloMediaConfig configures the Allo-Media voice platform endpoint.
+type AlloMediaConfig struct {
+	// Enabled mounts the endpoint.
+	Enabled          bool `yaml:"enabled"`
+	allomedia.Config `yaml:",inline"`
+}
+
+// BridgesConfig configures the SIP-bridge websockets and sockets: call legs
+// that a telephony platform opens to stream a call's audio to parole.
+type BridgesConfig struct {
+	Twilio      TwilioConfig      `yaml:"twilio"`
+	AudioSocket AudioSocketConfig `yaml:"audiosocket"`
+	AudioFork   AudioForkConfig   `yaml:"audiofork"`
+}
+
+// TwilioConfig configures Twilio Media Streams.
+type TwilioConfig struct {
+	// Enabled mounts the stream websocket and the TwiML webhook.
+	Enabled       bool `yaml:"enabled"`
+	twilio.Config `yaml:",inline"`
+}
+
+// AudioSocketConfig configures the Asterisk AudioSocket listener.
+type AudioSocketConfig struct {
+	// Enabled starts the TCP listener.
+	Enabled            bool `yaml:"enabled"`
+	audiosocket.Config `yaml:",inline"`
+}
+
+// AudioForkConfig configures the FreeSWITCH mod_audio_fork / jambonz listen
+// websocket.
+type AudioForkConfig struct {
+	// Enabled mounts the websocket.
+	Enabled          bool `yaml:"enabled"`
+	audiofork.Config `yaml:",inline"`
+}
+
+// VoiceConfig configures the voice session of every call leg: its language
+// and its speech engines.
+type VoiceConfig struct {
+	// Language of the calls, a BCP 47 tag; a flow step may switch it.
+	Language string    `yaml:"language"`
+	STT      STTConfig `yaml:"stt"`
+	TTS      TTSConfig `yaml:"tts"`
+}
+
+// STT engine names.
+const (
+	EngineSphinx = "sphinx"
+	EngineNuance = "nuance"
+	EngineEspeak = "espeak"
+)
+
+// STTConfig chooses and configures the speech recognizers.
+type STTConfig struct {
+	// Engine recognizes the languages Languages does not name: sphinx
+	// (embedded, US English) or nuance.
+	Engine string `yaml:"engine"`
+	// Languages maps a language ("fr" or "fr-CA") to another engine.
+	Languages map[string]string `yaml:"languages"`
+	// Nuance configures the Nuance Mix ASRaaS engine.
+	Nuance sttnuance.Config `yaml:"nuance"`
+}
+
+// TTSConfig chooses and configures the speech synthesizers and the prompt
+// cache in front of them.
+type TTSConfig struct {
+	// Engine speaks the languages Languages does not name: espeak
+	// (embedded) or nuance.
+	Engine string `yaml:"engine"`
+	// Languages maps a language ("fr" or "fr-CA") to another engine.
+	Languages map[string]string `yaml:"languages"`
+	// CacheBytes bounds the prompt cache in memory (per engine).
+	CacheBytes int64 `yaml:"cache_bytes"`
+	// CacheDir, when set, keeps synthesized prompts on disk too.
+	CacheDir string `yaml:"cache_dir"`
+	// Nuance configures the Nuance Mix TTSaaS engine.
+	Nuance ttsnuance.Config `yaml:"nuance"`
+}
+
+// STTEngines and TTSEngines are the engine names each section accepts.
+var (
+	STTEngines = []string{EngineSphinx, EngineNuance}
+	TTSEngines = []string{EngineEspeak, EngineNuance}
+)
+
+// Used returns the engines the section names, Engine first, each once.
+func (c STTConfig) Used() []string { return used(c.Engine, c.Languages) }
+
+// Used returns the engines the section names, Engine first, each once.
+func (c TTSConfig) Used() []string { return used(c.Engine, c.Languages) }
+
+func used(engine string, languages map[string]string) []string {
+	out := []string{engine}
+	for _, e := range languages {
+		if !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // ServerConfig configures the HTTP listener that serves the pages, the
@@ -127,13 +257,30 @@ func Default() Config {
 		Server: ServerConfig{HTTP: ":8080", ShutdownTimeout: 10 * time.Second, MaxBodyBytes: 1 << 20},
 		Log:    LogConfig{Level: "info", Format: "text"},
 		Dialog: DialogConfig{Store: "embedded", StorePath: "parole.db", RasaTimeout: 2 * time.Second},
-		SIP:    SIPConfig{Enabled: true, Listen: "127.0.0.1:5060", RTPPortMin: 10000, RTPPortMax: 20000, MaxCalls: 100, Language: "en-US"},
+		SIP:    SIPConfig{Enabled: true, Listen: "127.0.0.1:5060", RTPPortMin: 10000, RTPPortMax: 20000, MaxCalls: 100},
+		Bridges: BridgesConfig{
+			Twilio: TwilioConfig{Config: twilio.Config{Path: twilio.DefaultPath, MaxCalls: twilio.DefaultMaxCalls,
+				MaxMessageBytes: twilio.DefaultMaxMessageBytes, StartTimeout: twilio.DefaultStartTimeout, MarkEvery: twilio.DefaultMarkEvery}},
+			AudioSocket: AudioSocketConfig{Config: audiosocket.Config{Listen: audiosocket.DefaultListen, MaxCalls: audiosocket.DefaultMaxCalls,
+				MaxAudioBytes: audiosocket.DefaultMaxAudioBytes, UUIDTimeout: audiosocket.DefaultUUIDTimeout}},
+			AudioFork: AudioForkConfig{Config: audiofork.Config{Path: audiofork.DefaultPath, Mode: audiofork.ModeStreaming, SampleRate: 8000,
+				ChunkFrames: audiofork.DefaultChunkFrames, MaxCalls: audiofork.DefaultMaxCalls,
+				MaxMessageBytes: audiofork.DefaultMaxMessageBytes, StartTimeout: audiofork.DefaultStartTimeout}},
+		},
+		Voice: VoiceConfig{Language: "en-US",
+			STT: STTConfig{Engine: EngineSphinx, Languages: map[string]string{}},
+			TTS: TTSConfig{Engine: EngineEspeak, Languages: map[string]string{}, CacheBytes: 64 << 20},
+		},
 		Connectors: ConnectorsConfig{Web: WebConfig{Enabled: true, Config: web.Config{
 			Path: web.DefaultPath, AllowedOrigins: []string{}, Rate: web.DefaultRate, Burst: web.DefaultBurst,
 			MaxBodyBytes: web.DefaultMaxBodyBytes, PingInterval: web.DefaultPingInterval,
 			QueueSize: web.DefaultQueueSize, HistorySize: web.DefaultHistorySize,
 			MaxUsers: web.DefaultMaxUsers, IdleTimeout: web.DefaultIdleTimeout, DefaultLocale: "en",
-		}}},
+		}},
+			Teams:     TeamsConfig{Config: teams.Config{Path: teams.DefaultPath}},
+			Alexa:     AlexaConfig{Config: alexa.Config{Path: alexa.DefaultPath}},
+			AlloMedia: AlloMediaConfig{Config: allomedia.Config{Path: allomedia.DefaultPath}},
+		},
 	}
 }
 
@@ -265,12 +412,70 @@ func (c Config) Validate() error {
 			bad("sip.max_calls", "must be positive")
 		}
 	}
+	for _, p := range []struct {
+		on         bool
+		key, value string
+	}{
+		{c.Bridges.Twilio.Enabled, "bridges.twilio.path", c.Bridges.Twilio.Path},
+		{c.Bridges.AudioFork.Enabled, "bridges.audiofork.path", c.Bridges.AudioFork.Path},
+		{c.Connectors.Teams.Enabled, "connectors.teams.path", c.Connectors.Teams.Path},
+		{c.Connectors.Alexa.Enabled, "connectors.alexa.path", c.Connectors.Alexa.Path},
+		{c.Connectors.AlloMedia.Enabled, "connectors.allomedia.path", c.Connectors.AlloMedia.Path},
+	} {
+		if p.on && !strings.HasPrefix(p.value, "/") {
+			bad(p.key, "want a path starting with /, got %q", p.value)
+		}
+	}
+	if c.Bridges.AudioSocket.Enabled {
+		if _, _, err := net.SplitHostPort(c.Bridges.AudioSocket.Listen); err != nil {
+			bad("bridges.audiosocket.listen", "want host:port, got %q", c.Bridges.AudioSocket.Listen)
+		}
+	}
+	if c.Connectors.Teams.Enabled && (c.Connectors.Teams.AppID == "" || c.Connectors.Teams.AppPassword == "") {
+		bad("connectors.teams.app_id", "app_id and app_password are required (from the Azure bot registration)")
+	}
+	if a := c.Connectors.Alexa; a.Enabled && a.SkillID == "" && !a.InsecureSkipVerify {
+		bad("connectors.alexa.skill_id", "required: requests are checked against the skill's application id")
+	}
+	if a := c.Connectors.AlloMedia; a.Enabled && (a.Username == "" || a.Password == "") && !a.InsecureSkipVerify {
+		bad("connectors.allomedia.username", "username and password are required (HTTP basic auth)")
+	}
+	if c.Voice.Language == "" {
+		bad("voice.language", "required, e.g. en-US")
+	}
+	for _, e := range []struct {
+		key, engine string
+		known       []string
+	}{{"voice.stt.engine", c.Voice.STT.Engine, STTEngines}, {"voice.tts.engine", c.Voice.TTS.Engine, TTSEngines}} {
+		if !slices.Contains(e.known, e.engine) {
+			bad(e.key, "want one of %s, got %q", strings.Join(e.known, ", "), e.engine)
+		}
+	}
+	for lang, e := range c.Voice.STT.Languages {
+		if !slices.Contains(STTEngines, e) {
+			bad("voice.stt.languages", "%s: want one of %s, got %q", lang, strings.Join(STTEngines, ", "), e)
+		}
+	}
+	for lang, e := range c.Voice.TTS.Languages {
+		if !slices.Contains(TTSEngines, e) {
+			bad("voice.tts.languages", "%s: want one of %s, got %q", lang, strings.Join(TTSEngines, ", "), e)
+		}
+	}
+	if c.Voice.TTS.CacheBytes < 0 {
+		bad("voice.tts.cache_bytes", "must not be negative")
+	}
 	if c.Connectors.Web.Enabled {
 		if err := c.Connectors.Web.Validate(); err != nil {
 			bad("connectors.web", "%s", strings.TrimPrefix(err.Error(), "web: invalid config: "))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// VoiceLegs reports whether any call leg is enabled, so the speech engines
+// must be loaded.
+func (c Config) VoiceLegs() bool {
+	return c.SIP.Enabled || c.Bridges.Twilio.Enabled || c.Bridges.AudioSocket.Enabled || c.Bridges.AudioFork.Enabled
 }
 
 // SlogLevel returns the slog level named by Level.

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startServe runs parole serve with the configuration text and returns its
+// base URL and what it printed; the server stops when the test ends.
+func startServe(t *testing.T, configText string, args ...string) (base string, stdout *syncBuffer) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "parole.yaml")
+	if err := os.WriteFile(path, []byte(configText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout = &syncBuffer{}
+	var stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "-config", path, "-http", "127.0.0.1:0", "-log-level", "warn", "-store", "memory"}, args...), nil, stdout, &stderr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("serve returned %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Error("serve did not stop after cancel")
+		}
+		http.DefaultClient.CloseIdleConnections()
+	})
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
+			return m[1], stdout
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("serve stopped: %v\nstdout=%s\nstderr=%s", err, stdout.String(), stderr.String())
+		default:
+		}
+	}
+	t.Fatalf("server did not start; stdout=%q stderr=%q", stdout.String(), stderr.String())
+	return "", nil
+}
+
+// Every channel configured in the file is mounted and answers with the demo
+// flow or refuses what it must refuse.
+func TestServeChannels(t *testing.T) {
+	base, stdout := startServe(t, `
+sip: {enabled: false}
+bridges:
+  twilio: {enabled: true}
+  audiofork: {enabled: true}
+  audiosocket: {enabled: true, listen: "127.0.0.1:0"}
+connectors:
+  allomedia: {enabled: true, username: am, password: secret}
+  alexa: {enabled: true, skill_id: amzn1.ask.skill.test}
+  teams: {enabled: true, app_id: app, app_password: pw}
+`)
+	post := func(path, ctype, body string, hdr ...string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", ctype)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			req.Header.Set(hdr[i], hdr[i+1])
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	// Allo-Media: the demo flow answers through Tock's contract.
+	body := `{"session":{"sessionId":"call-1","user":{"accessToken":null}},"text":"quels sont vos horaires","intent":null,"locale":"fr_FR"}`
+	req, _ := http.NewRequest("POST", base+"/io/allomedia/call", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth("am", "secret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var am struct {
+		SessionID  string `json:"sessionId"`
+		OutputText struct {
+			TextToSpeech string `json:"textToSpeech"`
+		} `json:"outputText"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&am)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusCreated || am.SessionID != "call-1" || !strings.Contains(am.OutputText.TextToSpeech, "lundi au vendredi") {
+		t.Fatalf("allomedia: %d %v %+v", resp.StatusCode, err, am)
+	}
+	if resp, _ := post("/io/allomedia/call", "application/json", body); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("allomedia without credentials: %d", resp.StatusCode)
+	}
+	// Alexa and Teams verify every request: unsigned ones never reach the dialog.
+	if resp, b := post("/io/alexa", "application/json", `{"version":"1.0","request":{"type":"LaunchRequest"}}`); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("unsigned alexa request: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := post("/io/teams", "application/json", `{"type":"message","text":"hi"}`); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("unauthenticated teams activity: %d %s", resp.StatusCode, b)
+	}
+	// Twilio's voice webhook gets TwiML connecting the call to the stream.
+	resp, twiml := post("/twilio/twiml", "application/x-www-form-urlencoded", "From=%2B15551234&To=%2B15556789")
+	if resp.StatusCode != http.StatusOK || !regexp.MustCompile(`<Connect><Stream url="ws://127\.0\.0\.1:\d+/twilio"`).MatchString(twiml) {
+		t.Errorf("twiml: %d %s", resp.StatusCode, twiml)
+	}
+	// The audio-fork websocket refuses a plain GET.
+	if r, err := http.Get(base + "/audiofork"); err != nil || r.StatusCode/100 != 4 {
+		t.Errorf("GET /audiofork without upgrade: %v %v", r.Status, err)
+	} else {
+		r.Body.Close()
+	}
+	// AudioSocket listens where serve says; a hangup frame after the UUID
+	// ends the call cleanly.
+	m := regexp.MustCompile(`AudioSocket on (\S+)`).FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("serve does not print the AudioSocket address: %s", stdout.String())
+	}
+	conn, err := net.Dial("tcp", m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	uuid := []byte{0x01, 0x00, 0x10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
+	if _, err := conn.Write(append(uuid, 0x00, 0x00, 0x00)); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	io.Copy(io.Discard, conn) // parole closes the connection once the call ended
+	conn.Close()
+	for _, want := range []string{"Teams messaging endpoint at", "Alexa skill endpoint at", "Twilio voice webhook"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("serve does not print %q:\n%s", want, stdout.String())
+		}
+	}
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/parole-voice/parole/connectors/alexa"
+	"github.com/parole-voice/parole/connectors/allomedia"
+	"github.com/parole-voice/parole/connectors/teams"
+	"github.com/parole-voice/parole/dialog/runner"
+	"github.com/parole-voice/parole/internal/config"
+)
+
+// routed is a connector: an http.Handler and the mux patterns it serves.
+type routed interface {
+	http.Handler
+	Routes() []string
+}
+
+// mountConnectors mounts the enabled channels other than the web chat.
+func (s *server) mountConnectors(c config.ConnectorsConfig, run *runner.Runner) error {
+	type channel struct {
+		name string
+		on   bool
+		open func() (routed, error)
+	}
+	channels := []channel{
+		{"Microsoft Teams messaging endpoint", c.Teams.Enabled, func() (routed, error) {
+			return teams.New(run, c.Teams.Config, teams.WithLogger(s.log))
+		}},
+		{"Alexa skill endpoint", c.Alexa.Enabled, func() (routed, error) {
+			return alexa.New(run, c.Alexa.Config, alexa.WithLogger(s.log))
+		}},
+		{"Allo-Media endpoint", c.AlloMedia.Enabled, func() (routed, error) {
+			return allomedia.New(run, c.AlloMedia.Config, allomedia.WithLogger(s.log))
+		}},
+	}
+	for _, ch := range channels {
+		if !ch.on {
+			continue
+		}
+		h, err := ch.open()
+		if err != nil {
+			return fmt.Errorf("%s: %w", ch.name, err)
+		}
+		for _, pattern := range h.Routes() {
+			s.mount(pattern, h)
+		}
+		s.notes = append(s.notes, note{ch.name, h.Routes()[0]})
+	}
+	return nil
+}
+
+// mount registers h for pattern; a pattern without a method is registered
+// for GET and POST, so it sits beside the pages' "GET /" in the mux (the
+// handler answers 405 to the method it does not serve).
+func (s *server) mount(pattern string, h http.Handler) {
+	if strings.Contains(pattern, " ") {
+		s.mux.Handle(pattern, h)
+		return
+	}
+	s.mux.Handle("GET "+pattern, h)
+	s.mux.Handle("POST "+pattern, h)
+}

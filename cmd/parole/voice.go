@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/parole-voice/parole/dialog/runner"
+	"github.com/parole-voice/parole/internal/config"
+	"github.com/parole-voice/parole/stt"
+	sttnuance "github.com/parole-voice/parole/stt/nuance"
+	"github.com/parole-voice/parole/stt/sphinx"
+	"github.com/parole-voice/parole/telephony"
+	"github.com/parole-voice/parole/telephony/session"
+	"github.com/parole-voice/parole/tts"
+	"github.com/parole-voice/parole/tts/cache"
+	"github.com/parole-voice/parole/tts/espeak"
+	ttsnuance "github.com/parole-voice/parole/tts/nuance"
+)
+
+// voice holds what every call leg shares: the speech engines the voice
+// configuration chooses (each synthesizer behind its prompt cache), the
+// session metrics, and the runner the sessions talk to.
+type voice struct {
+	cfg     config.VoiceConfig
+	rec     stt.Recognizer
+	synth   tts.Synthesizer
+	metrics session.Metrics
+	run     *runner.Runner
+	log     *slog.Logger
+	// observe, when set, gives each call's live event stream (the live
+	// call view).
+	observe func(telephony.Info) session.Observer
+	closers []io.Closer
+}
+
+// newVoice opens the engines cfg names. Close releases them.
+func newVoice(cfg config.VoiceConfig, run *runner.Runner, reg prometheus.Registerer, logger *slog.Logger) (*voice, error) {
+	v := &voice{cfg: cfg, run: run, log: logger}
+	recs := map[string]stt.Recognizer{}
+	for _, name := range cfg.STT.Used() {
+		r, err := v.openRecognizer(name)
+		if err != nil {
+			v.Close()
+			return nil, fmt.Errorf("voice: %s recognizer: %w", name, err)
+		}
+		recs[name] = r
+	}
+	synths := map[string]tts.Synthesizer{}
+	for _, name := range cfg.TTS.Used() {
+		s, err := v.openSynthesizer(name)
+		if err != nil {
+			v.Close()
+			return nil, fmt.Errorf("voice: %s synthesizer: %w", name, err)
+		}
+		c, err := cache.New(s, cache.Options{Engine: name, MaxBytes: cfg.TTS.CacheBytes, Dir: cfg.TTS.CacheDir})
+		if err != nil {
+			v.Close()
+			return nil, fmt.Errorf("voice: prompt cache: %w", err)
+		}
+		synths[name] = c
+	}
+	v.rec, v.synth = recs[cfg.STT.Engine], synths[cfg.TTS.Engine]
+	if len(cfg.STT.Languages) > 0 {
+		by := stt.ByLanguage{Engines: map[string]stt.Recognizer{}, Default: v.rec}
+		for lang, name := range cfg.STT.Languages {
+			by.Engines[lang] = recs[name]
+		}
+		v.rec = by
+	}
+	if len(cfg.TTS.Languages) > 0 {
+		by := tts.ByLanguage{Engines: map[string]tts.Synthesizer{}, Default: v.synth}
+		for lang, name := range cfg.TTS.Languages {
+			by.Engines[lang] = synths[name]
+		}
+		v.synth = by
+	}
+	if reg != nil {
+		m, err := session.NewPrometheusMetrics(reg)
+		if err != nil {
+			v.Close()
+			return nil, fmt.Errorf("voice: metrics: %w", err)
+		}
+		v.metrics = m
+	}
+	return v, nil
+}
+
+func (v *voice) openRecognizer(name string) (stt.Recognizer, error) {
+	switch name {
+	case config.EngineSphinx:
+		r, err := sphinx.New(sphinx.Config{})
+		if err != nil {
+			return nil, err
+		}
+		v.closers = append(v.closers, r)
+		return r, nil
+	case config.EngineNuance:
+		r, err := sttnuance.New(v.cfg.STT.Nuance)
+		if err != nil {
+			return nil, err
+		}
+		v.closers = append(v.closers, r)
+		return r, nil
+	}
+	return nil, fmt.Errorf("unknown engine %q", name)
+}
+
+func (v *voice) openSynthesizer(name string) (tts.Synthesizer, error) {
+	switch name {
+	case config.EngineEspeak:
+		return espeak.New(espeak.Options{})
+	case config.EngineNuance:
+		s, err := ttsnuance.New(v.cfg.TTS.Nuance)
+		if err != nil {
+			return nil, err
+		}
+		v.closers = append(v.closers, s)
+		return s, nil
+	}
+	return nil, fmt.Errorf("unknown engine %q", name)
+}
+
+// Close releases the engines.
+func (v *voice) Close() error {
+	var errs []error
+	for _, c := range v.closers {
+		errs = append(errs, c.Close())
+	}
+	v.closers = nil
+	return errors.Join(errs...)
+}
+
+// onCall returns the function a call leg runs for each call: the voice
+// session in language (voice.language when empty) until the call ends.
+func (v *voice) onCall(leg, language string) func(ctx context.Context, call telephony.Call) {
+	if language == "" {
+		language = v.cfg.Language
+	}
+	return func(ctx context.Context, call telephony.Call) {
+		info := call.Info()
+		logger := v.log.With("leg", leg, "call", info.ID)
+		cfg := session.Config{
+			Dialog: v.run, Recognizer: v.rec, Synthesizer: v.synth, Language: language,
+			Logger: logger, Metrics: v.metrics,
+		}
+		if v.observe != nil {
+			cfg.Observer = v.observe(info)
+		}
+		if err := session.Run(ctx, call, cfg); err != nil && ctx.Err() == nil {
+			logger.Warn("call ended with an error", "error", err)
+		}
+	}
+}
