@@ -191,8 +191,9 @@ func (h *Hub) snapshotLocked() Snapshot {
 	return s
 }
 
-// Refused returns how many conversations were not shown because
-// Config.MaxConversations were active.
+// Refused returns how many conversation starts were not shown because
+// Config.MaxConversations were active (a text conversation counts at each
+// event until there is room).
 func (h *Hub) Refused() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()

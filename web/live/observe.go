@@ -26,12 +26,14 @@ func (h *Hub) observeCall(info telephony.Info, e session.Event) {
 	defer h.mu.Unlock()
 	now := h.now()
 	c := h.convs[info.ID]
-	if e.Kind == session.CallStarted || c == nil {
+	if e.Kind == session.CallStarted {
 		c = h.startLocked(info.ID, info.Channel, info.From, info.To, true, true, now)
-		if c == nil {
-			return
+		if c != nil {
+			c.fromCall = true
 		}
-		c.fromCall = true
+	}
+	if c == nil || !c.fromCall { // not shown (the view was full), or gone
+		return
 	}
 	ent := Entry{Time: now, AtMS: ms(e.At), Turn: e.Turn}
 	switch e.Kind {
