@@ -1,4 +1,5 @@
-// Package sip answers SIP calls over UDP and runs them as [telephony.Call]
+// Package sip answers SIP calls over UDP (and TCP and TLS when configured)
+// and runs them as [telephony.Call]
 // legs with G.711 audio over RTP.
 //
 // Signalling is github.com/emiago/sipgo: an INVITE gets 100 Trying, then
@@ -49,7 +50,11 @@
 // digest authentication, refreshed at 80 % of the granted lifetime,
 // removed at shutdown).
 //
-// Not done yet: TCP and TLS, G.722 and Opus, 2xx retransmission of
+// Config.TCPAddr and Config.TLSAddr add SIP over TCP and over TLS (a PEM
+// certificate and key, or a tls.Config); each transport's Contact carries
+// its transport parameter.
+//
+// Not done yet: G.722 and Opus, 2xx retransmission of
 // re-INVITE answers (it is sent once), changing the codec in a re-INVITE
 // (488), being the target of a REFER (parole never gets transferred).
 package sip

@@ -99,7 +99,7 @@ func (s *Server) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	res := sip.NewSDPResponseFromRequest(req, answer)
-	res.AppendHeader(&s.contact)
+	res.AppendHeader(s.contactFor(req))
 	_ = tx.Respond(res)
 }
 
@@ -121,7 +121,7 @@ func (s *Server) onUpdate(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	res := sip.NewSDPResponseFromRequest(req, answer)
-	res.AppendHeader(&s.contact)
+	res.AppendHeader(s.contactFor(req))
 	_ = tx.Respond(res)
 }
 

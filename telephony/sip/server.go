@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -41,6 +43,15 @@ type Config struct {
 	// the odd port above for RTCP); both zero means any free port pair.
 	RTPPortMin int `yaml:"rtp_port_min"`
 	RTPPortMax int `yaml:"rtp_port_max"`
+	// TCPAddr, when set, also answers SIP over TCP on this "host:port".
+	TCPAddr string `yaml:"tcp_addr"`
+	// TLSAddr, when set, also answers SIP over TLS on this "host:port",
+	// with the certificate of TLSCertFile and TLSKeyFile (PEM) or of
+	// TLSConfig.
+	TLSAddr     string      `yaml:"tls_addr"`
+	TLSCertFile string      `yaml:"tls_cert_file"`
+	TLSKeyFile  string      `yaml:"tls_key_file"`
+	TLSConfig   *tls.Config `yaml:"-"`
 	// MaxCalls is how many calls run at once; more INVITEs get 486 Busy
 	// Here. Zero means DefaultMaxCalls.
 	MaxCalls int `yaml:"max_calls"`
@@ -82,6 +93,10 @@ type Server struct {
 	srv     *sipgo.Server
 	dialogs *sipgo.DialogServerCache
 	contact sip.ContactHeader
+	// The TCP and TLS listeners and their dialogs (nil when off).
+	tcpL, tlsL       net.Listener
+	tcpDlgs, tlsDlgs *sipgo.DialogServerCache
+	tcpCt, tlsCt     sip.ContactHeader
 	// uacDialogs holds the outbound calls' dialogs.
 	uacDialogs *sipgo.DialogClientCache
 	reg        *registrar // nil without Config.Register
@@ -179,8 +194,14 @@ func Listen(cfg Config) (*Server, error) {
 		uacDialogs: sipgo.NewDialogClientCache(client, contact),
 		live:       map[string]*Call{}, drained: make(chan struct{}),
 	}
+	if err := s.listenStream(client, sigHost); err != nil {
+		ua.Close()
+		conn.Close()
+		return nil, err
+	}
 	if cfg.Register != nil {
 		if s.reg, err = newRegistrar(*cfg.Register); err != nil {
+			s.closeStream()
 			ua.Close()
 			conn.Close()
 			return nil, err
@@ -193,10 +214,10 @@ func Listen(cfg Config) (*Server, error) {
 	srv.OnNotify(s.onNotify)
 	srv.OnRequest(sip.UPDATE, s.onUpdate)
 	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
-		_ = s.dialogs.ReadAck(req, tx) // an ACK of nothing we know is dropped
+		_ = s.dialogsFor(req).ReadAck(req, tx) // an ACK of nothing we know is dropped
 	})
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
-		if err := s.dialogs.ReadBye(req, tx); err == nil {
+		if err := s.dialogsFor(req).ReadBye(req, tx); err == nil {
 			return
 		}
 		if err := s.uacDialogs.ReadBye(req, tx); err != nil {
@@ -204,6 +225,103 @@ func Listen(cfg Config) (*Server, error) {
 		}
 	})
 	return s, nil
+}
+
+// listenStream binds the TCP and TLS listeners the configuration asks for.
+func (s *Server) listenStream(client *sipgo.Client, sigHost string) error {
+	contact := func(l net.Listener, transport string) sip.ContactHeader {
+		u := sip.Uri{Scheme: "sip", User: "parole", Host: sigHost, Port: l.Addr().(*net.TCPAddr).Port,
+			UriParams: sip.NewParams()}
+		u.UriParams.Add("transport", transport)
+		return sip.ContactHeader{Address: u}
+	}
+	if s.cfg.TCPAddr != "" {
+		l, err := net.Listen("tcp", s.cfg.TCPAddr)
+		if err != nil {
+			return fmt.Errorf("sip: listen tcp: %w", err)
+		}
+		s.tcpL, s.tcpCt = l, contact(l, "tcp")
+		s.tcpDlgs = sipgo.NewDialogServerCache(client, s.tcpCt)
+	}
+	if s.cfg.TLSAddr == "" {
+		return nil
+	}
+	conf := s.cfg.TLSConfig
+	if conf == nil {
+		if s.cfg.TLSCertFile == "" || s.cfg.TLSKeyFile == "" {
+			s.closeStream()
+			return fmt.Errorf("%w: TLSAddr needs TLSCertFile and TLSKeyFile, or TLSConfig", ErrConfig)
+		}
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCertFile, s.cfg.TLSKeyFile)
+		if err != nil {
+			s.closeStream()
+			return fmt.Errorf("%w: TLS certificate: %w", ErrConfig, err)
+		}
+		conf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	l, err := tls.Listen("tcp", s.cfg.TLSAddr, conf)
+	if err != nil {
+		s.closeStream()
+		return fmt.Errorf("sip: listen tls: %w", err)
+	}
+	s.tlsL, s.tlsCt = l, contact(l, "tls")
+	s.tlsDlgs = sipgo.NewDialogServerCache(client, s.tlsCt)
+	return nil
+}
+
+func (s *Server) closeStream() {
+	if s.tcpL != nil {
+		s.tcpL.Close()
+	}
+	if s.tlsL != nil {
+		s.tlsL.Close()
+	}
+}
+
+// dialogsFor returns the dialog cache of req's transport.
+func (s *Server) dialogsFor(req *sip.Request) *sipgo.DialogServerCache {
+	switch strings.ToUpper(req.Transport()) {
+	case "TCP":
+		if s.tcpDlgs != nil {
+			return s.tcpDlgs
+		}
+	case "TLS":
+		if s.tlsDlgs != nil {
+			return s.tlsDlgs
+		}
+	}
+	return s.dialogs
+}
+
+// contactFor returns the Contact of req's transport.
+func (s *Server) contactFor(req *sip.Request) *sip.ContactHeader {
+	switch strings.ToUpper(req.Transport()) {
+	case "TCP":
+		if s.tcpL != nil {
+			return &s.tcpCt
+		}
+	case "TLS":
+		if s.tlsL != nil {
+			return &s.tlsCt
+		}
+	}
+	return &s.contact
+}
+
+// TCPAddr returns the SIP-over-TCP listener's address, or nil.
+func (s *Server) TCPAddr() net.Addr {
+	if s.tcpL == nil {
+		return nil
+	}
+	return s.tcpL.Addr()
+}
+
+// TLSAddr returns the SIP-over-TLS listener's address, or nil.
+func (s *Server) TLSAddr() net.Addr {
+	if s.tlsL == nil {
+		return nil
+	}
+	return s.tlsL.Addr()
 }
 
 // Addr returns the address the SIP socket is bound to.
@@ -217,6 +335,16 @@ func (s *Server) Addr() *net.UDPAddr { return s.conn.LocalAddr().(*net.UDPAddr) 
 func (s *Server) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.ServeUDP(s.conn) }()
+	var streams sync.WaitGroup
+	for _, l := range []struct {
+		l     net.Listener
+		serve func(net.Listener) error
+	}{{s.tcpL, s.srv.ServeTCP}, {s.tlsL, s.srv.ServeTLS}} {
+		if l.l != nil {
+			streams.Add(1)
+			go func() { defer streams.Done(); _ = l.serve(l.l) }()
+		}
+	}
 	regDone := make(chan struct{})
 	rctx, stopReg := context.WithCancel(context.Background())
 	if s.reg != nil {
@@ -240,8 +368,10 @@ func (s *Server) Serve(ctx context.Context) error {
 	}
 	stopReg() // unregisters
 	<-regDone
+	s.closeStream()
 	s.ua.Close()
 	s.conn.Close()
+	streams.Wait()
 	if !stopped {
 		<-errc
 	}
@@ -365,7 +495,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	defer s.calls.Done()
 	defer release()
 
-	dlg, err := s.dialogs.ReadInvite(req, tx)
+	dlg, err := s.dialogsFor(req).ReadInvite(req, tx)
 	if err != nil {
 		s.log.Warn("sip: bad INVITE", "err", err)
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Bad Request", nil))
