@@ -589,7 +589,7 @@ func TestBadRequests(t *testing.T) {
 func TestVoiceFor(t *testing.T) {
 	voices := map[string]string{"fr": "fr-FR-Neural2-A", "en-GB": "en-GB-Wavenet-B", "en-US": "en-US-Neural2-J"}
 	for _, tc := range []struct {
-		req         tts.Request
+		req        tts.Request
 		name, lang string
 	}{
 		{tts.Request{Language: "fr-CA"}, "fr-FR-Neural2-A", "fr-CA"},

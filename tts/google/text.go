@@ -44,18 +44,20 @@ func Sentences(text string) []string {
 		}
 	}
 	start := 0
-	for i, r := range text {
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		i += size
 		end := false
 		switch r {
 		case '\n':
 			end = true
 		case '.', '!', '?', '…', '。', '！', '？':
-			next, _ := utf8.DecodeRuneInString(text[i+utf8.RuneLen(r):])
-			end = next == utf8.RuneError || unicode.IsSpace(next)
+			next, n := utf8.DecodeRuneInString(text[i:])
+			end = n == 0 || unicode.IsSpace(next)
 		}
 		if end {
-			add(text[start : i+utf8.RuneLen(r)])
-			start = i + utf8.RuneLen(r)
+			add(text[start:i])
+			start = i
 		}
 	}
 	add(text[start:])
