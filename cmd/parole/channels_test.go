@@ -104,6 +104,22 @@ connectors:
 	if err != nil || resp.StatusCode != http.StatusCreated || am.SessionID != "call-1" || !strings.Contains(am.OutputText.TextToSpeech, "lundi au vendredi") {
 		t.Fatalf("allomedia: %d %v %+v", resp.StatusCode, err, am)
 	}
+	// The live call view lists the Allo-Media conversation with its
+	// transcript (parole listens on loopback: no token needed).
+	var snap struct {
+		Conversations []struct {
+			ID, Channel string
+			Transcript  []struct{ Kind, Text string }
+		} `json:"conversations"`
+	}
+	get(t, base+"/api/calls", "application/json", func(b []byte) {
+		if err := json.Unmarshal(b, &snap); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if len(snap.Conversations) != 1 || snap.Conversations[0].Channel != "allomedia" || len(snap.Conversations[0].Transcript) < 2 {
+		t.Errorf("live view: %+v", snap)
+	}
 	if resp, _ := post("/io/allomedia/call", "application/json", body); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("allomedia without credentials: %d", resp.StatusCode)
 	}
@@ -145,6 +161,39 @@ connectors:
 	for _, want := range []string{"Teams messaging endpoint at", "Alexa skill endpoint at", "Twilio voice webhook"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("serve does not print %q:\n%s", want, stdout.String())
+		}
+	}
+}
+
+// On a public listener the live view's API needs the token; with none
+// configured parole serve makes one and prints it.
+func TestServeLiveViewNeedsToken(t *testing.T) {
+	ln, err := net.Listen("tcp", "0.0.0.0:0")
+	if err != nil {
+		t.Skip("no wildcard listener:", err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	base, stdout := startServe(t, "sip: {enabled: false}\n", "-http", addr)
+	m := regexp.MustCompile(`calls\.html \(token (\S+)\)`).FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("no token printed: %s", stdout.String())
+	}
+	for _, c := range []struct {
+		auth string
+		want int
+	}{{"", http.StatusUnauthorized}, {"Bearer wrong", http.StatusUnauthorized}, {"Bearer " + m[1], http.StatusOK}} {
+		req, _ := http.NewRequest("GET", base+"/api/calls", nil)
+		if c.auth != "" {
+			req.Header.Set("Authorization", c.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%q: %d, want %d", c.auth, resp.StatusCode, c.want)
 		}
 	}
 }

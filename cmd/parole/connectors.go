@@ -8,7 +8,6 @@ import (
 	"github.com/parole-voice/parole/connectors/alexa"
 	"github.com/parole-voice/parole/connectors/allomedia"
 	"github.com/parole-voice/parole/connectors/teams"
-	"github.com/parole-voice/parole/dialog/runner"
 	"github.com/parole-voice/parole/internal/config"
 )
 
@@ -19,7 +18,7 @@ type routed interface {
 }
 
 // mountConnectors mounts the enabled channels other than the web chat.
-func (s *server) mountConnectors(c config.ConnectorsConfig, run *runner.Runner) error {
+func (s *server) mountConnectors(c config.ConnectorsConfig, run dialogHandler) error {
 	type channel struct {
 		name string
 		on   bool

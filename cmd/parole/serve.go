@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	webchat "github.com/parole-voice/parole/connectors/web"
+	"github.com/parole-voice/parole/dialog"
 	"github.com/parole-voice/parole/dialog/runner"
 	"github.com/parole-voice/parole/internal/config"
 	"github.com/parole-voice/parole/telephony/sip"
@@ -24,6 +26,7 @@ import (
 	"github.com/parole-voice/parole/telephony/stream/audiosocket"
 	"github.com/parole-voice/parole/telephony/stream/twilio"
 	"github.com/parole-voice/parole/web"
+	"github.com/parole-voice/parole/web/live"
 )
 
 func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -92,11 +95,20 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Server.HTTP, err)
 	}
+	liveToken := ""
+	if cfg.Live.Enabled {
+		cfg.Live.LoopbackOnly = cfg.Live.LoopbackOnly || isLoopback(ln.Addr())
+		if !cfg.Live.LoopbackOnly && cfg.Live.Token == "" && cfg.Live.BasicUser == "" {
+			cfg.Live.Token = rand.Text()
+			liveToken = cfg.Live.Token
+		}
+	}
 	srv, err := newServer(cfg, logger, run)
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	defer srv.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var legs []func(ctx context.Context) error // call legs served beside HTTP
@@ -109,6 +121,9 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		defer v.Close()
 		srv.voice = v
+		if srv.hub != nil {
+			v.observe = srv.hub.CallObserver
+		}
 		if cfg.SIP.Enabled {
 			phone, err := newPhone(cfg.SIP, v, logger)
 			if err != nil {
@@ -137,6 +152,13 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fmt.Fprintf(stdout, "parole %s listening on %s\n", version, base)
 	if cfg.Connectors.Web.Enabled {
 		fmt.Fprintf(stdout, "chat with the %s flow at %s/chat.html\n", bot.Flow().Name, base)
+	}
+	if srv.hub != nil {
+		if liveToken != "" {
+			fmt.Fprintf(stdout, "watch live calls at %s/calls.html (token %s)\n", base, liveToken)
+		} else {
+			fmt.Fprintf(stdout, "watch live calls at %s/calls.html\n", base)
+		}
 	}
 	for _, n := range srv.notes {
 		fmt.Fprintf(stdout, "%s at %s%s\n", n.what, base, n.path)
@@ -223,6 +245,8 @@ type server struct {
 	mux     *http.ServeMux
 	voice   *voice
 	notes   []note
+	hub     *live.Hub
+	dialog  dialogHandler
 	reg     *prometheus.Registry
 	cfg     config.Config
 	log     *slog.Logger
@@ -250,8 +274,22 @@ func newServer(cfg config.Config, logger *slog.Logger, run *runner.Runner) (*ser
 		// No WriteTimeout: the chat's event streams stay open.
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	s.dialog = run
+	if cfg.Live.Enabled {
+		hub, err := live.New(cfg.Live.Config, live.WithLogger(logger))
+		if err != nil {
+			return nil, fmt.Errorf("live call view: %w", err)
+		}
+		s.hub = hub
+		for _, pattern := range hub.Routes() {
+			s.mount(pattern, hub)
+		}
+		// Text channels report their turns to the live view; the runner's
+		// transcripts stay reachable for the web chat's history.
+		s.dialog = observedRunner{Runner: run, live: hub.Wrap(run)}
+	}
 	if cfg.Connectors.Web.Enabled {
-		chat, err := webchat.New(run, cfg.Connectors.Web.Config, webchat.WithLogger(logger))
+		chat, err := webchat.New(s.dialog, cfg.Connectors.Web.Config, webchat.WithLogger(logger))
 		if err != nil {
 			return nil, err
 		}
@@ -261,10 +299,41 @@ func newServer(cfg config.Config, logger *slog.Logger, run *runner.Runner) (*ser
 		}
 		s.http.RegisterOnShutdown(func() { chat.Close() })
 	}
-	if err := s.mountConnectors(cfg.Connectors, run); err != nil {
+	if err := s.mountConnectors(cfg.Connectors, s.dialog); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Close releases the live view.
+func (s *server) Close() error {
+	if s.hub != nil {
+		return s.hub.Close()
+	}
+	return nil
+}
+
+// dialogHandler runs one event of a conversation: what every text channel
+// calls (*runner.Runner, or the runner observed by the live view).
+type dialogHandler interface {
+	Handle(ctx context.Context, s runner.Session, ev dialog.Event) (dialog.Reply, error)
+}
+
+// observedRunner is the runner with its turns reported to the live view.
+type observedRunner struct {
+	*runner.Runner
+	live live.Dialog
+}
+
+// Handle runs the event through the live view's wrapper of the runner.
+func (o observedRunner) Handle(ctx context.Context, s runner.Session, ev dialog.Event) (dialog.Reply, error) {
+	return o.live.Handle(ctx, s, ev)
+}
+
+// isLoopback reports whether a listener's address is a loopback one.
+func isLoopback(a net.Addr) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }
 
 // note is an endpoint parole serve prints at start.

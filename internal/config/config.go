@@ -34,6 +34,7 @@ import (
 	"github.com/parole-voice/parole/telephony/stream/audiosocket"
 	"github.com/parole-voice/parole/telephony/stream/twilio"
 	ttsnuance "github.com/parole-voice/parole/tts/nuance"
+	"github.com/parole-voice/parole/web/live"
 )
 
 // Example is a complete, commented configuration with every key set to its
@@ -54,6 +55,7 @@ type Config struct {
 	SIP        SIPConfig        `yaml:"sip"`
 	Bridges    BridgesConfig    `yaml:"bridges"`
 	Voice      VoiceConfig      `yaml:"voice"`
+	Live       LiveConfig       `yaml:"live"`
 }
 
 // SIPConfig configures the SIP phone channel: calls answered by the voice
@@ -140,6 +142,15 @@ type AudioForkConfig struct {
 	// Enabled mounts the websocket.
 	Enabled          bool `yaml:"enabled"`
 	audiofork.Config `yaml:",inline"`
+}
+
+// LiveConfig configures the live call view (/calls.html) and its API.
+type LiveConfig struct {
+	// Enabled serves the view. Transcripts are personal data: the API needs
+	// the token or basic credentials unless parole listens on loopback only;
+	// with neither, parole serve makes a token and prints it.
+	Enabled     bool `yaml:"enabled"`
+	live.Config `yaml:",inline"`
 }
 
 // VoiceConfig configures the voice session of every call leg: its language
@@ -267,6 +278,9 @@ func Default() Config {
 				ChunkFrames: audiofork.DefaultChunkFrames, MaxCalls: audiofork.DefaultMaxCalls,
 				MaxMessageBytes: audiofork.DefaultMaxMessageBytes, StartTimeout: audiofork.DefaultStartTimeout}},
 		},
+		Live: LiveConfig{Enabled: true, Config: live.Config{MaxTranscript: live.DefaultMaxTranscript, KeepEnded: live.DefaultKeepEnded,
+			IdleTimeout: live.DefaultIdleTimeout, MaxConversations: live.DefaultMaxConversations, SubscriberBuffer: live.DefaultSubscriberBuffer,
+			MaxSubscribers: live.DefaultMaxSubscribers, PingInterval: live.DefaultPingInterval}},
 		Voice: VoiceConfig{Language: "en-US",
 			STT: STTConfig{Engine: EngineSphinx, Languages: map[string]string{}},
 			TTS: TTSConfig{Engine: EngineEspeak, Languages: map[string]string{}, CacheBytes: 64 << 20},
