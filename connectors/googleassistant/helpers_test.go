@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -205,6 +206,7 @@ func decode(t testing.TB, w *httptest.ResponseRecorder, v any) {
 	if w.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", w.Code, w.Body)
 	}
+	reflect.ValueOf(v).Elem().SetZero() // no field left from a previous response
 	if err := json.Unmarshal(w.Body.Bytes(), v); err != nil {
 		t.Fatalf("response %s: %v", w.Body, err)
 	}
@@ -240,4 +242,15 @@ func (h *recorder) last(t testing.TB) (runner.Session, dialog.Event) {
 		t.Fatal("no event reached the handler")
 	}
 	return h.sessions[len(h.sessions)-1], h.events[len(h.events)-1]
+}
+
+// hs256 returns an account-linking token for sub signed with secret.
+func hs256(t testing.TB, secret, sub string) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": sub, "exp": testNow.Add(time.Hour).Unix()})
+	s, err := tok.SignedString([]byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

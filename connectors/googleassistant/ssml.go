@@ -142,8 +142,20 @@ func plainText(ssml string) string {
 		if err != nil {
 			break
 		}
-		if cd, ok := tok.(xml.CharData); ok {
-			b.Write(cd)
+		switch t := tok.(type) {
+		case xml.CharData:
+			b.Write(t)
+		case xml.StartElement, xml.EndElement:
+			// Paragraphs, sentences and breaks separate words.
+			var name string
+			if se, ok := t.(xml.StartElement); ok {
+				name = se.Name.Local
+			} else {
+				name = t.(xml.EndElement).Name.Local
+			}
+			if name == "p" || name == "s" || name == "break" || name == "speak" {
+				b.WriteByte(' ')
+			}
 		}
 	}
 	return strings.Join(strings.Fields(b.String()), " ")
