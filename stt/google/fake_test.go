@@ -40,7 +40,7 @@ type fakeSpeech struct {
 	// answer names the utterance spoken between global byte offsets.
 	answer func(start, end int64) []*speechpb.SpeechRecognitionAlternative
 	// fail, when set, is asked after each chunk of call n whether to end
-	// the call with an error.
+	// the call with an error (io.EOF: end it cleanly).
 	fail func(n int, received int) error
 	// silentAtEnd: after the client half-closes, send nothing and hang
 	// until the call is cancelled.
@@ -48,6 +48,14 @@ type fakeSpeech struct {
 
 	mu    sync.Mutex
 	calls []*fakeCall
+	heard int64 // furthest offset of original the VAD has processed
+}
+
+// progress is how far into the original audio the fake has listened.
+func (f *fakeSpeech) progress() int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.heard
 }
 
 type fakeCall struct {
@@ -57,6 +65,7 @@ type fakeCall struct {
 	recvAt   []time.Time // arrival of each chunk
 	bad      []string    // protocol violations
 	halfDone bool        // the client half-closed
+	off      *int64      // offset in original of the first byte, once known
 }
 
 func (f *fakeSpeech) call(i int) *fakeCall {
@@ -198,7 +207,9 @@ func (f *fakeSpeech) StreamingRecognize(st speechpb.Speech_StreamingRecognizeSer
 		c.recvAt = append(c.recvAt, time.Now())
 		f.mu.Unlock()
 		if f.fail != nil {
-			if err := f.fail(n, len(c.audio)); err != nil {
+			if err := f.fail(n, len(c.audio)); err == io.EOF {
+				return nil // the call ends cleanly, without a result
+			} else if err != nil {
 				return err
 			}
 		}
@@ -223,6 +234,11 @@ func (f *fakeSpeech) StreamingRecognize(st speechpb.Speech_StreamingRecognizeSer
 			}
 			loud := sum/len(samples) > vadLevel
 			vad.advance(frame)
+			if g := f.global(c, pos+frame); g > 0 {
+				f.mu.Lock()
+				f.heard = max(f.heard, g)
+				f.mu.Unlock()
+			}
 			switch {
 			case loud && !vad.speech:
 				vad.speech, vad.start, vad.silence, vad.lastInterim = true, pos, 0, pos
@@ -262,13 +278,18 @@ func (v *vadState) advance(n int)     { v.read += n }
 // global is the offset in f.original of byte off of call c's audio.
 func (f *fakeSpeech) global(c *fakeCall, off int) int64 {
 	f.mu.Lock()
-	head := c.audio[:min(len(c.audio), 1600)]
-	f.mu.Unlock()
-	i := bytes.Index(f.original, head)
-	if i < 0 {
-		return -1
+	defer f.mu.Unlock()
+	if c.off == nil {
+		if len(c.audio) < 1600 && len(c.audio) < len(f.original) {
+			return -1 // too little to place yet
+		}
+		i := int64(bytes.Index(f.original, c.audio[:min(len(c.audio), 1600)]))
+		if i < 0 {
+			return -1
+		}
+		c.off = &i
 	}
-	return int64(i + off)
+	return *c.off + int64(off)
 }
 
 // serve starts the fake on a 127.0.0.1 port and returns a recognizer

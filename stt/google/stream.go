@@ -428,8 +428,15 @@ func (s *stream) run() {
 					s.finish(io.EOF)
 					return
 				}
-				// The service ended the call early: go on in a new one.
-				log.Debug("google stt: service ended the stream, reopening")
+				// The service ended the call early: go on in a new one,
+				// within the retry budget.
+				if retries >= s.r.cfg.MaxRetries {
+					s.fail(fmt.Errorf("%w: the service keeps ending the stream early", ErrUnavailable))
+					return
+				}
+				if !s.backoff(&retries, io.ErrUnexpectedEOF) {
+					continue
+				}
 				if err := s.open(); err != nil {
 					s.fail(err)
 					return
@@ -439,7 +446,9 @@ func (s *stream) run() {
 			s.mu.Lock()
 			lost := s.lost
 			s.mu.Unlock()
-			if status.Code(ge.err) != codes.Unavailable || retries >= s.r.cfg.MaxRetries || lost {
+			// OutOfRange is the service's end of a stream past its
+			// duration limit: go on in a new call like after Unavailable.
+			if c := status.Code(ge.err); (c != codes.Unavailable && c != codes.OutOfRange) || retries >= s.r.cfg.MaxRetries || lost {
 				s.fail(mapErr(ge.err))
 				return
 			}
@@ -479,7 +488,7 @@ func (s *stream) run() {
 func (s *stream) backoff(retries *int, cause error) bool {
 	wait := s.r.cfg.RetryBackoff << *retries
 	*retries++
-	s.r.cfg.Logger.Warn("google stt: service unavailable, retrying", "attempt", *retries, "in", wait, "err", cause)
+	s.r.cfg.Logger.Warn("google stt: stream broken, reopening", "attempt", *retries, "in", wait, "err", cause)
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
