@@ -60,9 +60,12 @@
 // gRPC errors wrap sentinels: Unauthenticated and PermissionDenied
 // ErrUnauthenticated, ResourceExhausted ErrQuota, DeadlineExceeded
 // ErrDeadline, Unavailable ErrUnavailable; status.Code still reads the
-// code. Unavailable is retried (Config.MaxRetries, 3, with a backoff from
-// Config.RetryBackoff, doubling) by a new call that replays the kept
-// audio, unless some of it was dropped. After CloseSend the results must
+// code. Unavailable is retried (Config.MaxRetries, 3 per stream, with a
+// backoff from Config.RetryBackoff, doubling) by a new call that replays
+// the kept audio, unless some of it was dropped; so are OutOfRange (the
+// service's own end of a stream past its limit) and a call the service
+// ends before the audio did. The client library's own retry of the
+// call's opening is turned off. After CloseSend the results must
 // end within Config.FinalTimeout (10 s), or Recv returns ErrDeadline.
 //
 // Not done: the v2 API (recognizers, Chirp), voice activity timeouts
