@@ -98,6 +98,23 @@ type result struct {
 	frames, late    int64
 	received        int64
 	sippFailed      int64
+	sippCPU         float64 // sipp's CPU, % of a core over its run
+	load            string  // /proc/loadavg before the run
+}
+
+func childCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 func rusage() time.Duration {
@@ -212,13 +229,13 @@ func TestLoad(t *testing.T) {
 
 func table(rs []result) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| calls | hold | CPU per call (%% of a core) | RSS per call | late frames | frames sent | RTP received | failed calls |\n")
-	fmt.Fprintf(&b, "|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&b, "| calls | hold | CPU per call (%% of a core) | RSS per call | late frames | frames sent | RTP received | failed calls | sipp CPU | load before |\n")
+	fmt.Fprintf(&b, "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, r := range rs {
 		failed := r.sippFailed + int64(r.calls) - r.ended
-		fmt.Fprintf(&b, "| %d | %v | %.3f | %.0f KiB | %d (%.3f %%) | %d | %d | %d |\n",
+		fmt.Fprintf(&b, "| %d | %v | %.3f | %.0f KiB | %d (%.3f %%) | %d | %d | %d | %.0f %% | %s |\n",
 			r.calls, r.hold, r.cpuPerCall, r.rssPerCall, r.late, 100*float64(r.late)/max(1, float64(r.frames)),
-			r.frames, r.received, failed)
+			r.frames, r.received, failed, r.sippCPU, r.load)
 	}
 	return b.String()
 }
@@ -240,7 +257,7 @@ func run(t *testing.T, sippPath, dir, alaw string, pcm []int16, n int, hold time
 	}
 	stat := filepath.Join(dir, fmt.Sprintf("stat_%d.csv", n))
 	const cps = 50
-	rssBase := rssKiB()
+	rssBase, load, child0, start := rssKiB(), loadavg(), childCPU(), time.Now()
 	cmd := exec.Command(sippPath, "-sf", scen, "-m", strconv.Itoa(n), "-l", strconv.Itoa(n), "-r", strconv.Itoa(cps),
 		"-i", "127.0.0.1", "-mi", "127.0.0.1", "-mp", "30000",
 		"-timeout", strconv.Itoa(int((hold+120*time.Second).Seconds()))+"s", "-timeout_error", "-nostdin",
@@ -269,12 +286,13 @@ func run(t *testing.T, sippPath, dir, alaw string, pcm []int16, n int, hold time
 	cpu := rusage() - cpu0
 	secs := time.Since(t0).Seconds()
 	sippErr := <-waited
+	sippCPU := 100 * (childCPU() - child0).Seconds() / time.Since(start).Seconds()
 	// Let the handlers of the last BYEs finish.
 	for end := time.Now().Add(10 * time.Second); p.ended.Load() < p.answered.Load() && time.Now().Before(end); {
 		time.Sleep(50 * time.Millisecond)
 	}
 	r := result{calls: n, hold: hold, answered: p.answered.Load(), ended: p.ended.Load(),
-		frames: p.frames.Load(), late: p.late.Load(), received: p.received.Load()}
+		frames: p.frames.Load(), late: p.late.Load(), received: p.received.Load(), sippCPU: sippCPU, load: load}
 	if up > 0 {
 		r.cpuPerCall = 100 * cpu.Seconds() / secs / float64(up)
 		r.rssPerCall = (rss - rssBase) / float64(up)
