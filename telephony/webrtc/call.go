@@ -25,10 +25,13 @@ import (
 
 const (
 	frameSamples = Rate / 50
-	// behind is how late Recv may run before it restarts its clock.
-	behind = 200 * time.Millisecond
 	// ringFrames is how much caller audio waits for a late Recv (2 s).
 	ringFrames = 100
+	// maxGap is the most lost packets concealed at once (100 ms).
+	maxGap = 5
+	// idleAfter is the pause in the page's audio after which the leg
+	// feeds Recv silence on the wall clock.
+	idleAfter = 200 * time.Millisecond
 	// maxKeys bounds the keys queued for Recv.
 	maxKeys = 64
 	// queueFrames is how far ahead of the wire Send may run (60 ms).
@@ -70,7 +73,9 @@ type Call struct {
 
 	mu      sync.Mutex // receive state shared with the reader goroutines
 	closing bool
-	jb      *jitter.Buffer
+	// Sequence state of the audio stream (reader goroutine, under mu).
+	started bool
+	nextSeq uint16
 	rx      *dtmf.Receiver
 	dec     *transcoder
 	keys    []rune
@@ -82,6 +87,7 @@ type Call struct {
 	avail    chan struct{} // a frame was added to the ring
 	conceal  *jitter.Concealer
 	overruns atomic.Int64
+	late     atomic.Int64
 
 	frame media.Frame // Recv goroutine only
 
@@ -107,9 +113,11 @@ func (c *Call) Packets() (received, sent int64) { return c.received.Load(), c.se
 type Stats struct {
 	// Received and Sent count RTP packets from and to the page.
 	Received, Sent int64
-	// Decoded, Concealed and Silent count the frames Recv returned: from a
-	// packet, concealing a lost one, silence before the first.
+	// Decoded, Concealed and Silent count the frames given to Recv: from
+	// a packet, concealing a lost one, silence while the page sends none.
 	Decoded, Concealed, Silent int64
+	// Late counts packets dropped for coming after a newer one.
+	Late int64
 	// DecodeErrors counts packets the codec refused.
 	DecodeErrors int64
 	// Overruns counts frames dropped because Recv was over 2 s late.
@@ -120,7 +128,7 @@ type Stats struct {
 func (c *Call) Stats() Stats {
 	return Stats{Received: c.received.Load(), Sent: c.sent.Load(), Decoded: c.decoded.Load(),
 		Concealed: c.concealed.Load(), Silent: c.silent.Load(), DecodeErrors: c.badPkts.Load(),
-		Overruns: c.overruns.Load()}
+		Overruns: c.overruns.Load(), Late: c.late.Load()}
 }
 
 // Done is closed when the call has ended, for any reason.
@@ -178,10 +186,6 @@ func (s *Server) newCall(ctx context.Context, info telephony.Info, offer string,
 }
 
 func (s *Server) setupCall(info telephony.Info, pc *pion.PeerConnection, neg negotiated, out *outbox) (*Call, error) {
-	jb, err := jitter.New(jitter.Config{ClockRate: neg.codec.clock})
-	if err != nil {
-		return nil, err
-	}
 	dec, err := newTranscoder(neg.codec, true, false)
 	if err != nil {
 		return nil, err
@@ -195,7 +199,7 @@ func (s *Server) setupCall(info telephony.Info, pc *pion.PeerConnection, neg neg
 		info: info, log: s.log.With("call", info.ID, "codec", neg.codec.name), pc: pc, neg: neg,
 		timeout: s.cfg.MediaTimeout, out: out,
 		connected: make(chan struct{}), done: make(chan struct{}),
-		jb: jb, dec: dec, enc: enc,
+		dec: dec, enc: enc,
 		frame:   media.Frame{Samples: make([]int16, frameSamples), Rate: Rate},
 		conceal: jitter.NewConcealer(frameSamples * 4),
 		avail:   make(chan struct{}, 1),
@@ -335,7 +339,7 @@ func (c *Call) handle(p *rtp.Packet, now time.Time) {
 		c.scratch, _ = c.rx.ReceiveRTP(c.scratch[:0], now, p)
 		c.queueEvents()
 	case p.PayloadType == c.neg.pt:
-		_ = c.jb.Push(p, now) // a bad packet is dropped
+		c.receiveAudio(p)
 	}
 }
 
@@ -383,7 +387,7 @@ func (c *Call) ended() error {
 // connected.
 func (c *Call) start() {
 	c.wg.Add(2)
-	go c.playout()
+	go c.clock()
 	go func() {
 		defer c.wg.Done()
 		_ = c.pacer.Run(c.pacerCx, c.sink)
@@ -406,48 +410,53 @@ func (c *Call) sink(f *media.Frame) error {
 	return nil
 }
 
-// playout takes the caller's audio out of the jitter buffer every 20 ms of
-// wall clock, decodes it into the ring Recv reads, and ends the call when
-// no media came for Config.MediaTimeout. It runs from start to Hangup, so
-// that a session that falls behind (a loaded machine, a slow recognizer)
-// gets its frames late rather than lost.
-func (c *Call) playout() {
-	defer c.wg.Done()
-	t := time.NewTimer(0)
-	defer t.Stop()
-	next := time.Now()
-	for {
-		select {
-		case <-t.C:
-		case <-c.pacerCx.Done():
-			return
-		}
-		now := time.Now()
-		if now.Sub(time.Unix(0, c.lastMedia.Load())) > c.timeout {
-			c.end("media timeout")
-			return
-		}
-		if now.Sub(next) > behind {
-			next = now
-		}
-		c.mu.Lock()
-		c.pop(next)
-		c.mu.Unlock()
-		select {
-		case c.avail <- struct{}{}:
-		default:
-		}
-		next = next.Add(media.FrameDuration)
-		t.Reset(time.Until(next))
-	}
-}
-
-// pop decodes the audio due at into the ring, dropping the oldest frame
-// when the ring is full; c.mu is held.
-func (c *Call) pop(at time.Time) {
+// receiveAudio decodes one audio packet into the ring, in sequence order:
+// a packet older than the last one is dropped, a gap of up to maxGap
+// packets is concealed. Packets are used as they arrive, never held to a
+// playout deadline: the recognizer would rather hear a late word than
+// none. c.mu is held.
+func (c *Call) receiveAudio(p *rtp.Packet) {
 	if c.dec == nil {
 		return
 	}
+	if c.started {
+		d := int16(p.SequenceNumber - c.nextSeq)
+		switch {
+		case d < 0:
+			c.late.Add(1)
+			return
+		case d > 0:
+			for range min(int(d), maxGap) {
+				f := c.push(time.Now())
+				c.concealed.Add(1)
+				c.concealFrame(f)
+			}
+		}
+	}
+	c.started = true
+	c.nextSeq = p.SequenceNumber + 1
+	f := c.push(time.Now())
+	out, err := c.dec.decode(f.Samples[:0], p.Payload)
+	if err != nil {
+		c.badPkts.Add(1)
+		c.concealFrame(f)
+		return
+	}
+	c.decoded.Add(1)
+	n := len(out)
+	f.Samples = f.Samples[:frameSamples]
+	switch {
+	case n < frameSamples:
+		clear(f.Samples[n:])
+	case n > frameSamples: // a longer packet: its first 20 ms
+		copy(f.Samples, out)
+	}
+	c.conceal.Good(f.Samples)
+}
+
+// push returns the next ring slot for a frame at t, dropping the oldest
+// frame when the ring is full, and wakes Recv; c.mu is held.
+func (c *Call) push(t time.Time) *media.Frame {
 	if c.ringLen == len(c.ring) {
 		c.ringHead = (c.ringHead + 1) % len(c.ring)
 		c.ringLen--
@@ -456,44 +465,55 @@ func (c *Call) pop(at time.Time) {
 	f := &c.ring[(c.ringHead+c.ringLen)%len(c.ring)]
 	c.ringLen++
 	f.Samples = f.Samples[:frameSamples]
-	f.Time = at
-	res := c.jb.Pop(at)
-	switch res.Kind {
-	case jitter.Packet:
-		out, err := c.dec.decode(f.Samples[:0], res.Packet.Payload)
-		if err != nil {
-			c.badPkts.Add(1)
-			c.concealFrame(f)
-			break
-		}
-		c.decoded.Add(1)
-		n := len(out)
-		f.Samples = f.Samples[:frameSamples]
-		switch {
-		case n < frameSamples:
-			clear(f.Samples[n:])
-		case n > frameSamples: // a longer packet: its first 20 ms
-			copy(f.Samples, out)
-		}
-		c.conceal.Good(f.Samples)
-	case jitter.Lost:
-		c.concealed.Add(1)
-		c.concealFrame(f)
+	f.Rate = Rate
+	f.Time = t
+	select {
+	case c.avail <- struct{}{}:
 	default:
-		c.silent.Add(1)
-		f.Silence()
 	}
-	if c.rx != nil {
-		c.scratch = c.rx.Expire(c.scratch[:0], at)
-		c.queueEvents()
+	return f
+}
+
+// clock runs every 20 ms from start to Hangup: when the page has sent no
+// audio for idleAfter it gives Recv silence at the wall-clock pace (so
+// that no-input timeouts run), it ends RFC 4733 keys whose end packets
+// were lost, and it ends the call when no media came for
+// Config.MediaTimeout.
+func (c *Call) clock() {
+	defer c.wg.Done()
+	t := time.NewTicker(media.FrameDuration)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+		case <-c.pacerCx.Done():
+			return
+		}
+		now := time.Now()
+		quiet := now.Sub(time.Unix(0, c.lastMedia.Load()))
+		if quiet > c.timeout {
+			c.end("media timeout")
+			return
+		}
+		c.mu.Lock()
+		if quiet > idleAfter && c.dec != nil {
+			c.silent.Add(1)
+			c.push(now).Silence()
+		}
+		if c.rx != nil {
+			c.scratch = c.rx.Expire(c.scratch[:0], now)
+			c.queueEvents()
+		}
+		c.mu.Unlock()
 	}
 }
 
-// Recv returns the next 20 ms of the caller's audio, on the wall clock, or
-// a key the caller pressed. It returns an error wrapping
+// Recv returns the next 20 ms of the caller's audio or a key the caller
+// pressed, blocking until one comes. Frames come as the page's packets
+// arrive (silence on the wall clock while the page sends none) and wait in
+// a 2 s ring when Recv is called late. It returns an error wrapping
 // telephony.ErrHangup once the call ended: the page hung up or closed, ICE
 // failed, no media came for Config.MediaTimeout, or Hangup was called.
-// Frames wait in a 2 s ring when Recv is called late.
 func (c *Call) Recv(ctx context.Context) (telephony.Input, error) {
 	for {
 		if err := c.ended(); err != nil {

@@ -336,3 +336,45 @@ func TestICEFailure(t *testing.T) {
 	waitEnd(t, ended, reason, "ICE failed", 15*time.Second)
 	waitNoCalls(t, srv)
 }
+
+// Clear drops the queued reply at once (barge-in): of three loud frames
+// queued, at most the one on the wire plays; without Clear all three do.
+func TestClear(t *testing.T) {
+	for _, clearIt := range []bool{false, true} {
+		heard := make(chan struct{}, 1)
+		_, hs := newTestServer(t, Config{OnCall: func(ctx context.Context, c *Call) {
+			time.Sleep(500 * time.Millisecond) // the page's jitter buffer settles
+			for i := range queueFrames {
+				if err := c.Send(ctx, sine(440, i*320, 8000)); err != nil {
+					t.Error(err)
+				}
+			}
+			if clearIt {
+				if err := c.Clear(ctx); err != nil {
+					t.Error(err)
+				}
+			}
+			for range 25 {
+				if err := c.Send(ctx, sine(440, 0, 0)); err != nil {
+					t.Error(err)
+				}
+			}
+			heard <- struct{}{}
+			<-ctx.Done()
+		}})
+		p := dialPeer(t, hs, DefaultPath, peerOptions{codec: CodecPCMU})
+		select {
+		case <-heard:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the call did not run")
+		}
+		time.Sleep(200 * time.Millisecond)
+		got, rate := p.received()
+		loud := loudFrames(got, rate, 1000)
+		// The 16→8 kHz resampler's delay spreads a frame over two packets.
+		if clearIt && loud > 2 || !clearIt && loud < queueFrames {
+			t.Errorf("Clear %v: %d loud frames heard", clearIt, loud)
+		}
+		p.close()
+	}
+}

@@ -23,10 +23,14 @@
 //
 // The session's audio is 16 kHz ([Rate]) whatever the wire codec: Opus
 // (preferred; decoded and encoded at 16 kHz by libopus, 48 kHz RTP clock),
-// G.722, or PCMU (resampled 8↔16 kHz). Caller audio goes through a jitter
-// buffer (media/jitter) and Recv delivers a frame every 20 ms of wall
-// clock; the bot's frames are paced out by media/pacer into a pion
-// TrackLocalStaticSample, and Clear drops what is queued (barge-in).
+// G.722, or PCMU (resampled 8↔16 kHz). Caller audio is decoded as its
+// packets arrive, in sequence order (losses concealed, late packets
+// dropped), with no playout deadline: the recognizer would rather hear a
+// late word than none, and a loaded machine delays the caller's words
+// instead of losing them. While the page sends nothing Recv gets silence
+// on the wall clock. The bot's frames are paced out every 20 ms by
+// media/pacer into a pion TrackLocalStaticSample, and Clear drops what is
+// queued (barge-in).
 //
 // Keys from the page arrive as RFC 4733 telephone-events (the page's
 // RTCDTMFSender.insertDTMF, decoded by media/dtmf) or, as a fallback, as

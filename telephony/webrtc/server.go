@@ -320,6 +320,12 @@ func readMessage(conn *websocket.Conn) (message, error) {
 	if typ != websocket.TextMessage {
 		return message{}, errors.New("binary message")
 	}
+	return parseMessage(b)
+}
+
+// parseMessage decodes one message the page sends: an offer, a candidate,
+// keys or a hangup. Anything else is an error.
+func parseMessage(b []byte) (message, error) {
 	var m message
 	if err := json.Unmarshal(b, &m); err != nil {
 		return message{}, fmt.Errorf("json: %w", err)

@@ -72,7 +72,10 @@
       if (botAnalyser) {
         phone.botLevel = rms(botAnalyser, buf);
         if (phone.botLevel > SPEECH) {
-          if (phone.botSilentSince && now - phone.botSilentSince > 300 && phone.lastMicSound) {
+          // A turn: the bot starts after a pause of its own that began
+          // before the caller's last sound, and the caller is now silent.
+          if (phone.botSilentSince && now - phone.botSilentSince > 300 && phone.lastMicSound &&
+              phone.botSilentSince <= phone.lastMicSound && now - phone.lastMicSound > 30) {
             phone.onsets.push({ at: now, micEnd: phone.lastMicSound, latency: now - phone.lastMicSound });
           }
           phone.botSilentSince = 0;
