@@ -114,7 +114,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	var legs []func(ctx context.Context) error // call legs served beside HTTP
 	var notes []string
 	if cfg.VoiceLegs() {
-		v, err := newVoice(cfg.Voice, run, srv.reg, logger)
+		v, err := newVoice(ctx, cfg.Voice, run, srv.reg, logger)
 		if err != nil {
 			ln.Close()
 			return err

@@ -12,6 +12,7 @@ import (
 	"github.com/parole-voice/parole/dialog/runner"
 	"github.com/parole-voice/parole/internal/config"
 	"github.com/parole-voice/parole/stt"
+	sttgoogle "github.com/parole-voice/parole/stt/google"
 	sttnuance "github.com/parole-voice/parole/stt/nuance"
 	"github.com/parole-voice/parole/stt/sphinx"
 	"github.com/parole-voice/parole/telephony"
@@ -19,6 +20,7 @@ import (
 	"github.com/parole-voice/parole/tts"
 	"github.com/parole-voice/parole/tts/cache"
 	"github.com/parole-voice/parole/tts/espeak"
+	ttsgoogle "github.com/parole-voice/parole/tts/google"
 	ttsnuance "github.com/parole-voice/parole/tts/nuance"
 )
 
@@ -39,11 +41,11 @@ type voice struct {
 }
 
 // newVoice opens the engines cfg names. Close releases them.
-func newVoice(cfg config.VoiceConfig, run *runner.Runner, reg prometheus.Registerer, logger *slog.Logger) (*voice, error) {
+func newVoice(ctx context.Context, cfg config.VoiceConfig, run *runner.Runner, reg prometheus.Registerer, logger *slog.Logger) (*voice, error) {
 	v := &voice{cfg: cfg, run: run, log: logger}
 	recs := map[string]stt.Recognizer{}
 	for _, name := range cfg.STT.Used() {
-		r, err := v.openRecognizer(name)
+		r, err := v.openRecognizer(ctx, name)
 		if err != nil {
 			v.Close()
 			return nil, fmt.Errorf("voice: %s recognizer: %w", name, err)
@@ -52,7 +54,7 @@ func newVoice(cfg config.VoiceConfig, run *runner.Runner, reg prometheus.Registe
 	}
 	synths := map[string]tts.Synthesizer{}
 	for _, name := range cfg.TTS.Used() {
-		s, err := v.openSynthesizer(name)
+		s, err := v.openSynthesizer(ctx, name)
 		if err != nil {
 			v.Close()
 			return nil, fmt.Errorf("voice: %s synthesizer: %w", name, err)
@@ -90,10 +92,17 @@ func newVoice(cfg config.VoiceConfig, run *runner.Runner, reg prometheus.Registe
 	return v, nil
 }
 
-func (v *voice) openRecognizer(name string) (stt.Recognizer, error) {
+func (v *voice) openRecognizer(ctx context.Context, name string) (stt.Recognizer, error) {
 	switch name {
 	case config.EngineSphinx:
 		r, err := sphinx.New(sphinx.Config{})
+		if err != nil {
+			return nil, err
+		}
+		v.closers = append(v.closers, r)
+		return r, nil
+	case config.EngineGoogle:
+		r, err := sttgoogle.New(ctx, v.cfg.STT.Google)
 		if err != nil {
 			return nil, err
 		}
@@ -110,10 +119,17 @@ func (v *voice) openRecognizer(name string) (stt.Recognizer, error) {
 	return nil, fmt.Errorf("unknown engine %q", name)
 }
 
-func (v *voice) openSynthesizer(name string) (tts.Synthesizer, error) {
+func (v *voice) openSynthesizer(ctx context.Context, name string) (tts.Synthesizer, error) {
 	switch name {
 	case config.EngineEspeak:
 		return espeak.New(espeak.Options{})
+	case config.EngineGoogle:
+		s, err := ttsgoogle.New(ctx, v.cfg.TTS.Google)
+		if err != nil {
+			return nil, err
+		}
+		v.closers = append(v.closers, s)
+		return s, nil
 	case config.EngineNuance:
 		s, err := ttsnuance.New(v.cfg.TTS.Nuance)
 		if err != nil {

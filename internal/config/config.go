@@ -29,10 +29,12 @@ import (
 	"github.com/parole-voice/parole/connectors/teams"
 	"github.com/parole-voice/parole/connectors/web"
 	"github.com/parole-voice/parole/internal/yamlx"
+	sttgoogle "github.com/parole-voice/parole/stt/google"
 	sttnuance "github.com/parole-voice/parole/stt/nuance"
 	"github.com/parole-voice/parole/telephony/stream/audiofork"
 	"github.com/parole-voice/parole/telephony/stream/audiosocket"
 	"github.com/parole-voice/parole/telephony/stream/twilio"
+	ttsgoogle "github.com/parole-voice/parole/tts/google"
 	ttsnuance "github.com/parole-voice/parole/tts/nuance"
 	"github.com/parole-voice/parole/web/live"
 )
@@ -166,16 +168,19 @@ type VoiceConfig struct {
 const (
 	EngineSphinx = "sphinx"
 	EngineNuance = "nuance"
+	EngineGoogle = "google"
 	EngineEspeak = "espeak"
 )
 
 // STTConfig chooses and configures the speech recognizers.
 type STTConfig struct {
 	// Engine recognizes the languages Languages does not name: sphinx
-	// (embedded, US English) or nuance.
+	// (embedded, US English), google or nuance.
 	Engine string `yaml:"engine"`
 	// Languages maps a language ("fr" or "fr-CA") to another engine.
 	Languages map[string]string `yaml:"languages"`
+	// Google configures Google Cloud Speech-to-Text.
+	Google sttgoogle.Config `yaml:"google"`
 	// Nuance configures the Nuance Mix ASRaaS engine.
 	Nuance sttnuance.Config `yaml:"nuance"`
 }
@@ -184,7 +189,7 @@ type STTConfig struct {
 // cache in front of them.
 type TTSConfig struct {
 	// Engine speaks the languages Languages does not name: espeak
-	// (embedded) or nuance.
+	// (embedded), google or nuance.
 	Engine string `yaml:"engine"`
 	// Languages maps a language ("fr" or "fr-CA") to another engine.
 	Languages map[string]string `yaml:"languages"`
@@ -192,14 +197,16 @@ type TTSConfig struct {
 	CacheBytes int64 `yaml:"cache_bytes"`
 	// CacheDir, when set, keeps synthesized prompts on disk too.
 	CacheDir string `yaml:"cache_dir"`
+	// Google configures Google Cloud Text-to-Speech.
+	Google ttsgoogle.Config `yaml:"google"`
 	// Nuance configures the Nuance Mix TTSaaS engine.
 	Nuance ttsnuance.Config `yaml:"nuance"`
 }
 
 // STTEngines and TTSEngines are the engine names each section accepts.
 var (
-	STTEngines = []string{EngineSphinx, EngineNuance}
-	TTSEngines = []string{EngineEspeak, EngineNuance}
+	STTEngines = []string{EngineSphinx, EngineGoogle, EngineNuance}
+	TTSEngines = []string{EngineEspeak, EngineGoogle, EngineNuance}
 )
 
 // Used returns the engines the section names, Engine first, each once.
@@ -283,7 +290,8 @@ func Default() Config {
 			MaxSubscribers: live.DefaultMaxSubscribers, PingInterval: live.DefaultPingInterval}},
 		Voice: VoiceConfig{Language: "en-US",
 			STT: STTConfig{Engine: EngineSphinx, Languages: map[string]string{}},
-			TTS: TTSConfig{Engine: EngineEspeak, Languages: map[string]string{}, CacheBytes: 64 << 20},
+			TTS: TTSConfig{Engine: EngineEspeak, Languages: map[string]string{}, CacheBytes: 64 << 20,
+				Google: ttsgoogle.Config{Voices: map[string]string{}}},
 		},
 		Connectors: ConnectorsConfig{Web: WebConfig{Enabled: true, Config: web.Config{
 			Path: web.DefaultPath, AllowedOrigins: []string{}, Rate: web.DefaultRate, Burst: web.DefaultBurst,
