@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -52,7 +53,7 @@ func setup(t testing.TB, h Handler, mod func(*Config), opts ...Option) (*Connect
 	if mod != nil {
 		mod(&cfg)
 	}
-	c, err := New(h, cfg, opts...)
+	c, err := New(h, cfg, append([]Option{WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
