@@ -190,17 +190,15 @@ func New(h Handler, cfg Config, opts ...Option) (*Connector, error) {
 	if h == nil {
 		return nil, fmt.Errorf("%w: nil handler", ErrConfig)
 	}
-	for _, p := range []*string{&cfg.AssistantPath, &cfg.ActionsPath, &cfg.DialogflowPath} {
-		switch {
-		case p == &cfg.AssistantPath && *p == "":
-			*p = DefaultAssistantPath
-		case p == &cfg.ActionsPath && *p == "":
-			*p = DefaultActionsPath
-		case p == &cfg.DialogflowPath && *p == "":
-			*p = DefaultDialogflowPath
+	for _, p := range []struct {
+		path *string
+		def  string
+	}{{&cfg.AssistantPath, DefaultAssistantPath}, {&cfg.ActionsPath, DefaultActionsPath}, {&cfg.DialogflowPath, DefaultDialogflowPath}} {
+		if *p.path == "" {
+			*p.path = p.def
 		}
-		if !strings.HasPrefix(*p, "/") || strings.ContainsAny(*p, " {}") {
-			return nil, fmt.Errorf("%w: path %q must start with / and hold no spaces or braces", ErrConfig, *p)
+		if !strings.HasPrefix(*p.path, "/") || strings.ContainsAny(*p.path, " {}") {
+			return nil, fmt.Errorf("%w: path %q must start with / and hold no spaces or braces", ErrConfig, *p.path)
 		}
 	}
 	if cfg.AssistantPath == cfg.ActionsPath || cfg.AssistantPath == cfg.DialogflowPath || cfg.ActionsPath == cfg.DialogflowPath {
