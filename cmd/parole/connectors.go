@@ -7,6 +7,7 @@ import (
 
 	"github.com/parole-voice/parole/connectors/alexa"
 	"github.com/parole-voice/parole/connectors/allomedia"
+	"github.com/parole-voice/parole/connectors/googleassistant"
 	"github.com/parole-voice/parole/connectors/teams"
 	"github.com/parole-voice/parole/internal/config"
 )
@@ -30,6 +31,9 @@ func (s *server) mountConnectors(c config.ConnectorsConfig, run dialogHandler) e
 		}},
 		{"Alexa skill endpoint", c.Alexa.Enabled, func() (routed, error) {
 			return alexa.New(run, c.Alexa.Config, alexa.WithLogger(s.log))
+		}},
+		{"Google Assistant / Dialogflow webhooks", c.Google.Enabled, func() (routed, error) {
+			return googleassistant.New(run, c.Google.Config, googleassistant.WithLogger(s.log))
 		}},
 		{"Allo-Media endpoint", c.AlloMedia.Enabled, func() (routed, error) {
 			return allomedia.New(run, c.AlloMedia.Config, allomedia.WithLogger(s.log))

@@ -26,6 +26,7 @@ import (
 
 	"github.com/parole-voice/parole/connectors/alexa"
 	"github.com/parole-voice/parole/connectors/allomedia"
+	"github.com/parole-voice/parole/connectors/googleassistant"
 	"github.com/parole-voice/parole/connectors/teams"
 	"github.com/parole-voice/parole/connectors/web"
 	"github.com/parole-voice/parole/internal/yamlx"
@@ -85,6 +86,7 @@ type ConnectorsConfig struct {
 	Teams     TeamsConfig     `yaml:"teams"`
 	Alexa     AlexaConfig     `yaml:"alexa"`
 	AlloMedia AlloMediaConfig `yaml:"allomedia"`
+	Google    GoogleConfig    `yaml:"google"`
 }
 
 // WebConfig configures the Tock-compatible web chat channel and its page.
@@ -107,6 +109,14 @@ type AlexaConfig struct {
 	// Enabled mounts the endpoint.
 	Enabled      bool `yaml:"enabled"`
 	alexa.Config `yaml:",inline"`
+}
+
+// GoogleConfig configures the Google Assistant (Actions on Google v2 and
+// Actions Builder) and Dialogflow ES fulfillment webhooks.
+type GoogleConfig struct {
+	// Enabled mounts the webhooks that have credentials.
+	Enabled                bool `yaml:"enabled"`
+	googleassistant.Config `yaml:",inline"`
 }
 
 // AlloMediaConfig configures the Allo-Media voice platform endpoint.
@@ -302,6 +312,9 @@ func Default() Config {
 			Teams:     TeamsConfig{Config: teams.Config{Path: teams.DefaultPath}},
 			Alexa:     AlexaConfig{Config: alexa.Config{Path: alexa.DefaultPath}},
 			AlloMedia: AlloMediaConfig{Config: allomedia.Config{Path: allomedia.DefaultPath}},
+			Google: GoogleConfig{Config: googleassistant.Config{AssistantPath: googleassistant.DefaultAssistantPath,
+				ActionsPath: googleassistant.DefaultActionsPath, DialogflowPath: googleassistant.DefaultDialogflowPath,
+				DialogflowHeaders: map[string]string{}}},
 		},
 	}
 }
@@ -461,6 +474,9 @@ func (c Config) Validate() error {
 	}
 	if a := c.Connectors.AlloMedia; a.Enabled && (a.Username == "" || a.Password == "") && !a.InsecureSkipVerify {
 		bad("connectors.allomedia.username", "username and password are required (HTTP basic auth)")
+	}
+	if g := c.Connectors.Google; g.Enabled && g.ProjectID == "" && g.DialogflowUsername == "" && len(g.DialogflowHeaders) == 0 && !g.InsecureSkipVerify {
+		bad("connectors.google.project_id", "project_id (Actions) or Dialogflow credentials (dialogflow_username/password or dialogflow_headers) are required")
 	}
 	if c.Voice.Language == "" {
 		bad("voice.language", "required, e.g. en-US")
