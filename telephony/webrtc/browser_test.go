@@ -229,7 +229,8 @@ func TestBrowserCall(t *testing.T) {
 		t.Skip("real browser and engines: skipped with -short")
 	}
 	vs := startVoiceServer(t)
-	ctx := chromium(t, callerWAV(t, "I would like to book an appointment", 1500*time.Millisecond, 5*time.Second))
+	// The caller speaks once the greeting (7.7 s of espeak-ng) is over.
+	ctx := chromium(t, callerWAV(t, "I would like to book an appointment", 9500*time.Millisecond, 3*time.Second))
 	run := func(what string, d time.Duration, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		c, cancel := context.WithTimeout(ctx, d)

@@ -3,6 +3,7 @@ package webrtc
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -92,15 +93,20 @@ func TestAudioBothWays(t *testing.T) {
 			if loud := loudFrames(got, rate, 1000); loud < 60 {
 				t.Errorf("the page heard %d loud frames of the bot's 75", loud)
 			}
-			var tone []int16
+			// Frame by frame, the loud frames carry the 440 Hz tone (the
+			// median frame: an underrun of a loaded machine may cut one).
+			var shares []float64
 			n := rate / 50
 			for i := 0; i+n <= len(got); i += n {
 				if rmsOf(got[i:i+n]) > 1000 {
-					tone = append(tone, got[i:i+n]...)
+					shares = append(shares, toneShare(got[i:i+n], rate, 440))
 				}
 			}
-			if s := toneShare(tone, rate, 440); s < 0.8 {
-				t.Errorf("the page's audio: %.2f of its energy at 440 Hz", s)
+			slices.Sort(shares)
+			if len(shares) == 0 {
+				t.Error("the page heard no loud frame")
+			} else if m := shares[len(shares)/2]; m < 0.8 {
+				t.Errorf("the page's loud frames: median %.2f of their energy at 440 Hz", m)
 			}
 		})
 	}
