@@ -28,7 +28,7 @@ const (
 const (
 	DefaultPath              = "/io/messenger"
 	DefaultGetStartedPayload = "GET_STARTED"
-	DefaultMaxBodyBytes      = 256 << 10
+	DefaultMaxBodyBytes      = 1 << 20
 	DefaultMaxPending        = 1000
 	DefaultMaxConversations  = 100000
 )
@@ -66,7 +66,8 @@ type Config struct {
 	// NoTyping turns off the typing_on sender action sent while the
 	// dialog works.
 	NoTyping bool `yaml:"no_typing"`
-	// MaxBodyBytes bounds a webhook body. Default 256 KiB.
+	// MaxBodyBytes bounds a webhook body (Meta batches up to 1000 events
+	// in one). Default 1 MiB.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	// MaxPending bounds the turns waiting to run; beyond it the webhook
 	// answers 503 and Meta delivers again later. Default 1000.

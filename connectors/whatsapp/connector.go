@@ -28,7 +28,7 @@ const (
 // Defaults of [Config].
 const (
 	DefaultPath             = "/io/whatsapp"
-	DefaultMaxBodyBytes     = 256 << 10
+	DefaultMaxBodyBytes     = 3 << 20
 	DefaultMaxPending       = 1000
 	DefaultMaxConversations = 100000
 )
@@ -70,7 +70,8 @@ type Config struct {
 	// ListButton labels the button that opens a list of more than three
 	// choices. Default "Options".
 	ListButton string `yaml:"list_button"`
-	// MaxBodyBytes bounds a webhook body. Default 256 KiB.
+	// MaxBodyBytes bounds a webhook body. Default 3 MiB, the largest
+	// payload Meta documents for WhatsApp webhooks.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
 	// MaxPending bounds the turns waiting to run; beyond it the webhook
 	// answers 503 and Meta delivers again later. Default 1000.
