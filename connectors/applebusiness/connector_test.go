@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -130,7 +131,7 @@ func newEnv(t testing.TB, mod func(*Config)) *env {
 	if mod != nil {
 		mod(&cfg)
 	}
-	c, err := New(e.hits, cfg, WithClock(func() time.Time { return testNow }), WithRetry(3, time.Millisecond, time.Second))
+	c, err := New(e.hits, cfg, WithLogger(slog.New(slog.DiscardHandler)), WithClock(func() time.Time { return testNow }), WithRetry(3, time.Millisecond, time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}

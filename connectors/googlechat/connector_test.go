@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -143,7 +144,7 @@ func newEnv(t testing.TB, mod func(*Config)) *env {
 	if mod != nil {
 		mod(&cfg)
 	}
-	c, err := New(e.hits, cfg, WithClock(func() time.Time { return testNow.Add(time.Duration(e.offset.Load())) }))
+	c, err := New(e.hits, cfg, WithLogger(slog.New(slog.DiscardHandler)), WithClock(func() time.Time { return testNow.Add(time.Duration(e.offset.Load())) }))
 	if err != nil {
 		t.Fatal(err)
 	}

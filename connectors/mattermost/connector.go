@@ -240,6 +240,12 @@ func (c *Connector) serveWebhook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	text := strings.TrimSpace(p.Text)
+	if p.TriggerWord != "" {
+		// The trigger word starts the message: it addresses the bot.
+		if rest, ok := strings.CutPrefix(text, p.TriggerWord); ok {
+			text = strings.TrimSpace(rest)
+		}
+	}
 	ev := dialog.Text(text)
 	key := p.ChannelID + ":" + p.UserID
 	if ch, ok := matchChoice(text, c.convs.get(key, c.now()).choices); ok && c.cfg.ActionURL == "" {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -142,7 +143,7 @@ func newEnv(t testing.TB, buttons bool, mod func(*Config)) *env {
 	if mod != nil {
 		mod(&cfg)
 	}
-	c, err := New(e.hits, cfg, WithRetry(3, time.Millisecond, time.Second))
+	c, err := New(e.hits, cfg, WithLogger(slog.New(slog.DiscardHandler)), WithRetry(3, time.Millisecond, time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +213,7 @@ func TestDocumentedWebhooksReachTheDialog(t *testing.T) {
 			}
 			posts := e.mm.take()
 			// First contact: the welcome and the menu, then the answer to
-			// "some text here", which the demo does not understand.
+			// "text here" (the trigger word "some" removed), which the demo does not understand.
 			all := messages(posts)
 			for _, want := range []string{"Welcome to the Parole demo line.", "What would you like?", "Sorry, I didn't understand."} {
 				if !strings.Contains(all, want) {
@@ -303,7 +304,7 @@ func TestChoicesAsTextWithoutActionURL(t *testing.T) {
 			t.Fatalf("reply not in thread: %+v", p)
 		}
 	}
-	e.post(t, DefaultPath, "application/json", webhook(t, map[string]any{"text": "1"}))
+	e.post(t, DefaultPath, "application/json", webhook(t, map[string]any{"text": "some 1"})) // trigger word, then the number
 	if got := messages(e.mm.take()); !strings.HasPrefix(got, "We are open Monday to Friday") {
 		t.Fatalf("typed 1 answered %q", got)
 	}

@@ -281,9 +281,15 @@ func (c *Connector) duplicate(id string) bool {
 	}
 	if len(c.seen) >= c.cfg.MaxConversations {
 		for k, t := range c.seen {
-			if now.Sub(t) > time.Hour || len(c.seen) >= c.cfg.MaxConversations {
+			if now.Sub(t) > time.Hour {
 				delete(c.seen, k)
 			}
+		}
+		for k := range c.seen {
+			if len(c.seen) < c.cfg.MaxConversations {
+				break
+			}
+			delete(c.seen, k)
 		}
 	}
 	c.seen[id] = now

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -135,7 +136,7 @@ func newEnv(t testing.TB, mod func(*Config)) *env {
 	if mod != nil {
 		mod(&cfg)
 	}
-	c, err := New(e.hits, cfg, WithRetry(3, time.Millisecond, 5*time.Second))
+	c, err := New(e.hits, cfg, WithLogger(slog.New(slog.DiscardHandler)), WithRetry(3, time.Millisecond, 5*time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
