@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"io"
 	"net"
@@ -9,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +73,9 @@ connectors:
   alexa: {enabled: true, skill_id: amzn1.ask.skill.test}
   teams: {enabled: true, app_id: app, app_password: pw}
   google: {enabled: true, project_id: my-project, dialogflow_username: df, dialogflow_password: dfsecret}
+  slack: {enabled: true, signing_secret: slacksecret, bot_token: xoxb-test}
+  messenger: {enabled: true, app_secret: fbsecret, verify_token: vt, page_access_token: pat}
+  whatsapp: {enabled: true, app_secret: wasecret, verify_token: vt2, access_token: at, phone_number_id: "123"}
 `)
 	post := func(path, ctype, body string, hdr ...string) (*http.Response, string) {
 		t.Helper()
@@ -149,6 +156,31 @@ connectors:
 	}
 	if resp, b := post("/io/google/actions", "application/json", `{"handler":{"name":"main"}}`); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("unsigned actions builder request: %d %s", resp.StatusCode, b)
+	}
+	// Slack signs every request: its URL verification is answered only
+	// when the signature matches.
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	verify := `{"type":"url_verification","token":"x","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}`
+	mac := hmac.New(sha256.New, []byte("slacksecret"))
+	mac.Write([]byte("v0:" + ts + ":" + verify))
+	sig := "v0=" + hex.EncodeToString(mac.Sum(nil))
+	if resp, b := post("/io/slack/events", "application/json", verify, "X-Slack-Request-Timestamp", ts, "X-Slack-Signature", sig); resp.StatusCode != http.StatusOK || !strings.Contains(b, "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P") {
+		t.Errorf("slack url_verification: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := post("/io/slack/events", "application/json", verify, "X-Slack-Request-Timestamp", ts, "X-Slack-Signature", "v0=00"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("forged slack request: %d %s", resp.StatusCode, b)
+	}
+	// Meta's webhook verification echoes the challenge for the right token.
+	for _, c := range []struct{ path, token string }{{"/io/messenger", "vt"}, {"/io/whatsapp", "vt2"}} {
+		r, err := http.Get(base + c.path + "?hub.mode=subscribe&hub.verify_token=" + c.token + "&hub.challenge=1158201444")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		if r.StatusCode != http.StatusOK || string(b) != "1158201444" {
+			t.Errorf("%s verification: %d %s", c.path, r.StatusCode, b)
+		}
 	}
 	// Twilio's voice webhook gets TwiML connecting the call to the stream.
 	resp, twiml := post("/twilio/twiml", "application/x-www-form-urlencoded", "From=%2B15551234&To=%2B15556789")

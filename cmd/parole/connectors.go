@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -8,7 +9,10 @@ import (
 	"github.com/parole-voice/parole/connectors/alexa"
 	"github.com/parole-voice/parole/connectors/allomedia"
 	"github.com/parole-voice/parole/connectors/googleassistant"
+	"github.com/parole-voice/parole/connectors/messenger"
+	"github.com/parole-voice/parole/connectors/slack"
 	"github.com/parole-voice/parole/connectors/teams"
+	"github.com/parole-voice/parole/connectors/whatsapp"
 	"github.com/parole-voice/parole/internal/config"
 )
 
@@ -35,6 +39,15 @@ func (s *server) mountConnectors(c config.ConnectorsConfig, run dialogHandler) e
 		{"Google Assistant / Dialogflow webhooks", c.Google.Enabled, func() (routed, error) {
 			return googleassistant.New(run, c.Google.Config, googleassistant.WithLogger(s.log))
 		}},
+		{"Slack events", c.Slack.Enabled, func() (routed, error) {
+			return drained(slack.New(run, c.Slack.Config, slack.WithLogger(s.log)))
+		}},
+		{"Messenger webhook", c.Messenger.Enabled, func() (routed, error) {
+			return drained(messenger.New(run, c.Messenger.Config, messenger.WithLogger(s.log)))
+		}},
+		{"WhatsApp webhook", c.WhatsApp.Enabled, func() (routed, error) {
+			return drained(whatsapp.New(run, c.WhatsApp.Config, whatsapp.WithLogger(s.log)))
+		}},
 		{"Allo-Media endpoint", c.AlloMedia.Enabled, func() (routed, error) {
 			return allomedia.New(run, c.AlloMedia.Config, allomedia.WithLogger(s.log))
 		}},
@@ -50,9 +63,27 @@ func (s *server) mountConnectors(c config.ConnectorsConfig, run dialogHandler) e
 		for _, pattern := range h.Routes() {
 			s.mount(pattern, h)
 		}
+		if d, ok := h.(drainer); ok {
+			s.drain = append(s.drain, d.Close)
+		}
 		s.notes = append(s.notes, note{ch.name, h.Routes()[0]})
 	}
 	return nil
+}
+
+// drainer is a channel that answers the platform first and runs the dialog
+// afterwards: Close finishes the turns it acknowledged.
+type drainer interface {
+	Close(ctx context.Context) error
+}
+
+// drained passes a connector's constructor results through, typed for the
+// channel table.
+func drained[C routed](c C, err error) (routed, error) {
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // mount registers h for pattern; a pattern without a method is registered

@@ -245,6 +245,7 @@ type server struct {
 	mux     *http.ServeMux
 	voice   *voice
 	notes   []note
+	drain   []func(context.Context) error // run after the HTTP server stopped
 	hub     *live.Hub
 	dialog  dialogHandler
 	reg     *prometheus.Registry
@@ -364,6 +365,11 @@ func (s *server) serve(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	if err := s.http.Shutdown(sctx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	for _, drain := range s.drain {
+		if err := drain(sctx); err != nil {
+			s.log.Warn("channel did not finish its acknowledged turns", "error", err)
+		}
 	}
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("http server: %w", err)

@@ -27,8 +27,11 @@ import (
 	"github.com/parole-voice/parole/connectors/alexa"
 	"github.com/parole-voice/parole/connectors/allomedia"
 	"github.com/parole-voice/parole/connectors/googleassistant"
+	"github.com/parole-voice/parole/connectors/messenger"
+	"github.com/parole-voice/parole/connectors/slack"
 	"github.com/parole-voice/parole/connectors/teams"
 	"github.com/parole-voice/parole/connectors/web"
+	"github.com/parole-voice/parole/connectors/whatsapp"
 	"github.com/parole-voice/parole/internal/yamlx"
 	sttgoogle "github.com/parole-voice/parole/stt/google"
 	sttnuance "github.com/parole-voice/parole/stt/nuance"
@@ -87,6 +90,9 @@ type ConnectorsConfig struct {
 	Alexa     AlexaConfig     `yaml:"alexa"`
 	AlloMedia AlloMediaConfig `yaml:"allomedia"`
 	Google    GoogleConfig    `yaml:"google"`
+	Slack     SlackConfig     `yaml:"slack"`
+	Messenger MessengerConfig `yaml:"messenger"`
+	WhatsApp  WhatsAppConfig  `yaml:"whatsapp"`
 }
 
 // WebConfig configures the Tock-compatible web chat channel and its page.
@@ -117,6 +123,27 @@ type GoogleConfig struct {
 	// Enabled mounts the webhooks that have credentials.
 	Enabled                bool `yaml:"enabled"`
 	googleassistant.Config `yaml:",inline"`
+}
+
+// SlackConfig configures the Slack channel (Events API, interactivity).
+type SlackConfig struct {
+	// Enabled mounts the endpoints.
+	Enabled      bool `yaml:"enabled"`
+	slack.Config `yaml:",inline"`
+}
+
+// MessengerConfig configures the Facebook Messenger channel.
+type MessengerConfig struct {
+	// Enabled mounts the webhook.
+	Enabled          bool `yaml:"enabled"`
+	messenger.Config `yaml:",inline"`
+}
+
+// WhatsAppConfig configures the WhatsApp Cloud API channel.
+type WhatsAppConfig struct {
+	// Enabled mounts the webhook.
+	Enabled         bool `yaml:"enabled"`
+	whatsapp.Config `yaml:",inline"`
 }
 
 // AlloMediaConfig configures the Allo-Media voice platform endpoint.
@@ -312,6 +339,9 @@ func Default() Config {
 			Teams:     TeamsConfig{Config: teams.Config{Path: teams.DefaultPath}},
 			Alexa:     AlexaConfig{Config: alexa.Config{Path: alexa.DefaultPath}},
 			AlloMedia: AlloMediaConfig{Config: allomedia.Config{Path: allomedia.DefaultPath}},
+			Slack:     SlackConfig{Config: slack.Config{Path: slack.DefaultPath}},
+			Messenger: MessengerConfig{Config: messenger.Config{Path: messenger.DefaultPath}},
+			WhatsApp:  WhatsAppConfig{Config: whatsapp.Config{Path: whatsapp.DefaultPath}},
 			Google: GoogleConfig{Config: googleassistant.Config{AssistantPath: googleassistant.DefaultAssistantPath,
 				ActionsPath: googleassistant.DefaultActionsPath, DialogflowPath: googleassistant.DefaultDialogflowPath,
 				DialogflowHeaders: map[string]string{}}},
@@ -456,6 +486,9 @@ func (c Config) Validate() error {
 		{c.Connectors.Teams.Enabled, "connectors.teams.path", c.Connectors.Teams.Path},
 		{c.Connectors.Alexa.Enabled, "connectors.alexa.path", c.Connectors.Alexa.Path},
 		{c.Connectors.AlloMedia.Enabled, "connectors.allomedia.path", c.Connectors.AlloMedia.Path},
+		{c.Connectors.Slack.Enabled, "connectors.slack.path", c.Connectors.Slack.Path},
+		{c.Connectors.Messenger.Enabled, "connectors.messenger.path", c.Connectors.Messenger.Path},
+		{c.Connectors.WhatsApp.Enabled, "connectors.whatsapp.path", c.Connectors.WhatsApp.Path},
 	} {
 		if p.on && !strings.HasPrefix(p.value, "/") {
 			bad(p.key, "want a path starting with /, got %q", p.value)
