@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -200,23 +202,45 @@ func recognize(tb testing.TB, r stt.Recognizer, cfg stt.Config, samples []int16,
 // speak synthesizes text with espeak-ng and returns it at 8 kHz (sox).
 func speak(tb testing.TB, dir, voice string, rate int, text string) []int16 {
 	tb.Helper()
+	return speakAt(tb, dir, voice, rate, text, media.Rate8k)
+}
+
+// speakAt synthesizes text with espeak-ng and returns it at sampleRate (sox).
+func speakAt(tb testing.TB, dir, voice string, rate int, text string, sampleRate int) []int16 {
+	tb.Helper()
 	espeak := testutil.RequireTool(tb, "espeak-ng", "espeak-ng")
 	sox := testutil.RequireTool(tb, "sox", "sox")
 	raw := filepath.Join(dir, "e.wav")
 	out := filepath.Join(dir, "e8.wav")
+	if c := os.Getenv("PAROLE_STT_CACHE"); c != "" {
+		// a cache of the 8 kHz renderings, for repeated tuning runs
+		sum := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%d\x00%s\x00%d", voice, rate, text, sampleRate)))
+		out = filepath.Join(c, hex.EncodeToString(sum[:12])+".wav")
+		if err := os.MkdirAll(c, 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if _, err := os.Stat(out); err == nil {
+			return readWAV(tb, out, sampleRate)
+		}
+	}
 	if b, err := exec.Command(espeak, "-v", voice, "-s", fmt.Sprint(rate), "-w", raw, text).CombinedOutput(); err != nil {
 		tb.Fatalf("espeak-ng: %v: %s", err, b)
 	}
-	if b, err := exec.Command(sox, raw, "-r", "8000", out).CombinedOutput(); err != nil {
+	if b, err := exec.Command(sox, raw, "-r", fmt.Sprint(sampleRate), out).CombinedOutput(); err != nil {
 		tb.Fatalf("sox: %v: %s", err, b)
 	}
+	return readWAV(tb, out, sampleRate)
+}
+
+func readWAV(tb testing.TB, out string, sampleRate int) []int16 {
+	tb.Helper()
 	f, err := os.Open(out)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	defer f.Close()
 	s, r, err := wav.ReadAll(f)
-	if err != nil || r != media.Rate8k {
+	if err != nil || r != sampleRate {
 		tb.Fatalf("%s: %d Hz: %v", out, r, err)
 	}
 	return s

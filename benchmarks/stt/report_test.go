@@ -51,6 +51,9 @@ func newRecognizer(t *testing.T, cfg sphinx.Config) *sphinx.Recognizer {
 	if v, err := strconv.ParseFloat(os.Getenv("PAROLE_STT_GARBAGE"), 64); err == nil {
 		cfg.GarbageWeight = v // tuning: the out-of-grammar loop's weight
 	}
+	if v := os.Getenv("PAROLE_STT_ARGS"); v != "" {
+		cfg.Args = append(cfg.Args, strings.Fields(v)...) // tuning: pocketsphinx arguments
+	}
 	r, err := sphinx.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -89,6 +92,7 @@ func TestReport(t *testing.T) {
 	prompts := loadPrompts(t)
 	t.Run("GrammarPrompts", func(t *testing.T) { reportGrammarPrompts(t, prompts) })
 	t.Run("GrammarDemo", reportGrammarDemo)
+	t.Run("Ceiling", reportCeiling)
 	t.Run("Setup", reportSetup)
 	t.Run("FreeText", func(t *testing.T) { reportFreeText(t, prompts) })
 }
@@ -115,9 +119,22 @@ func reportFreeText(t *testing.T, prompts []prompt) {
 }
 
 // grammarPrompts picks one-sentence prompts of 2 to 12 words, all in the
-// dictionary, with distinct texts: in-grammar sentences first, then as
-// many others for out-of-grammar speech.
-func grammarPrompts(r *sphinx.Recognizer, prompts []prompt, n int) (in, out []prompt) {
+// dictionary, with distinct texts, in name order, and splits them in
+// blocks of n: the first n in-grammar and the next n out-of-grammar ones
+// for the tune split (the blocks the rejection weight was tuned on), the
+// two blocks after those for the held-out split.
+func grammarPrompts(r *sphinx.Recognizer, prompts []prompt, n int, split string) (in, out []prompt) {
+	all := eligiblePrompts(r, prompts)
+	first := 0
+	if split == "held" {
+		first = 2 * n
+	}
+	block := func(i int) []prompt { return all[min(i, len(all)):min(i+n, len(all))] }
+	return block(first), block(first + n)
+}
+
+func eligiblePrompts(r *sphinx.Recognizer, prompts []prompt) []prompt {
+	var all []prompt
 	seen := map[string]bool{}
 	for _, p := range prompts {
 		body := strings.TrimRight(p.text, ".!?… ")
@@ -136,20 +153,16 @@ func grammarPrompts(r *sphinx.Recognizer, prompts []prompt, n int) (in, out []pr
 			continue
 		}
 		seen[key] = true
-		if len(in) < n {
-			in = append(in, p)
-		} else if len(out) < n {
-			out = append(out, p)
-		}
+		all = append(all, p)
 	}
-	return in, out
+	return all
 }
 
-type tally struct{ n, correct, rejected, wrong int }
+type tally struct{ n, correct, rejected, noFinal, wrong int }
 
 func (c tally) String() string {
-	return fmt.Sprintf("%d: exact %d (%.1f%%), rejected %d (%.1f%%), wrong %d (%.1f%%)", c.n,
-		c.correct, 100*float64(c.correct)/float64(c.n), c.rejected, 100*float64(c.rejected)/float64(c.n),
+	return fmt.Sprintf("%d: exact %d (%.1f%%), rejected %d (%.1f%%; no final %d), wrong %d (%.1f%%)", c.n,
+		c.correct, 100*float64(c.correct)/float64(c.n), c.rejected, 100*float64(c.rejected)/float64(c.n), c.noFinal,
 		c.wrong, 100*float64(c.wrong)/float64(c.n))
 }
 
@@ -158,7 +171,10 @@ func (c tally) String() string {
 func (c *tally) judge(res run, want string) {
 	c.n++
 	switch {
-	case len(res.finals) == 0 || res.finals[0].Rejected:
+	case len(res.finals) == 0:
+		c.rejected++
+		c.noFinal++
+	case res.finals[0].Rejected:
 		c.rejected++
 	case res.finals[0].Value == want:
 		c.correct++
@@ -172,9 +188,17 @@ const groupSize = 10
 // reportGrammarPrompts: sentence accuracy of real prompts against grammars
 // of 10 prompt sentences, and rejection of other prompts.
 func reportGrammarPrompts(t *testing.T, prompts []prompt) {
-	for _, fe := range frontEnds {
+	for _, split := range splits() {
+		for _, fe := range frontEnds {
+			reportGrammarPromptsSplit(t, prompts, split, fe)
+		}
+	}
+}
+
+func reportGrammarPromptsSplit(t *testing.T, prompts []prompt, split string, fe sphinx.FrontEnd) {
+	{
 		r := newRecognizer(t, sphinx.Config{FrontEnd: fe})
-		in, out := grammarPrompts(r, prompts, 50)
+		in, out := grammarPrompts(r, prompts, 50, split)
 		var groups []*stt.Grammar
 		for i := 0; i < len(in); i += groupSize {
 			g := &stt.Grammar{}
@@ -200,8 +224,8 @@ func reportGrammarPrompts(t *testing.T, prompts []prompt) {
 			tm.add(res)
 			outG.judge(res, "")
 		}
-		t.Logf("grammar of %d prompt sentences, front end %s: in-grammar %v; out-of-grammar %v; %s",
-			groupSize, fe, inG, outG, &tm)
+		t.Logf("grammar of %d prompt sentences, %s split, front end %s: in-grammar %v; out-of-grammar %v; %s",
+			groupSize, split, fe, inG, outG, &tm)
 	}
 }
 
@@ -387,4 +411,28 @@ func reportSetup(t *testing.T) {
 	slices.Sort(warm)
 	t.Logf("stream setup: new decoder (model load + grammar) median %v; pooled decoder, grammar loaded median %v",
 		cold[len(cold)/2].Round(time.Millisecond), warm[len(warm)/2].Round(time.Microsecond))
+}
+
+// reportCeiling: the demo phrases of the held-out voices against their
+// grammars with the out-of-grammar loop off (every utterance forced onto
+// the nearest phrase), at 8 kHz (upsampled) and at 16 kHz straight from
+// espeak-ng: how well the en-us acoustic model tells espeak-ng's phrases
+// apart at all, and what the telephone band costs.
+func reportCeiling(t *testing.T) {
+	grammars := demoGrammars(t)
+	dir := t.TempDir()
+	r := newRecognizer(t, sphinx.Config{GarbageWeight: -1})
+	for _, rate := range []int{8000, 16000} {
+		var all tally
+		for _, step := range []string{"menu", "yes_no", "digits"} {
+			for _, rule := range grammars[step].Rules {
+				for _, v := range heldOutVoices {
+					audio := speakAt(t, dir, v.name, v.rate, rule.Phrase, rate)
+					cfg := stt.Config{Grammar: grammars[step], SingleUtterance: true, EndSilence: 800 * time.Millisecond}
+					all.judge(recognize(t, r, cfg, audio, rate), rule.Value)
+				}
+			}
+		}
+		t.Logf("ceiling: demo phrases, held-out voices, no out-of-grammar loop (forced choice), %d Hz: %v", rate, all)
+	}
 }

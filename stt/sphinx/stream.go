@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -191,10 +192,13 @@ func (s *Stream) endUtterance(restart bool) error {
 		return s.fail(err)
 	}
 	res, ok := s.result()
-	if ok {
-		s.push(res)
+	if !ok {
+		// the voice detector heard speech but the search kept no path
+		// (nothing in the grammar fits): a no-match, not silence
+		res = stt.Result{Final: true, Rejected: true}
 	}
-	if s.cfg.SingleUtterance && ok {
+	s.push(res)
+	if s.cfg.SingleUtterance {
 		s.finish(io.EOF)
 		return nil
 	}
@@ -333,6 +337,8 @@ func (s *Stream) alternatives(best string, max int) []stt.Alternative {
 		seen[text] = true
 		alts = append(alts, alt{text, w})
 	}
+	// the A* search does not always yield paths in score order
+	sort.SliceStable(alts, func(i, j int) bool { return alts[i].weight > alts[j].weight })
 	out := make([]stt.Alternative, len(alts))
 	for i, a := range alts {
 		out[i] = stt.Alternative{Text: a.text, Confidence: a.weight / total}
