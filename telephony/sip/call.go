@@ -18,7 +18,6 @@ import (
 
 	"github.com/parole-voice/parole/media"
 	"github.com/parole-voice/parole/media/dtmf"
-	"github.com/parole-voice/parole/media/g711"
 	"github.com/parole-voice/parole/media/jitter"
 	"github.com/parole-voice/parole/telephony"
 )
@@ -29,10 +28,11 @@ import (
 var ErrMediaTimeout = errors.New("sip: no media from the caller")
 
 // ErrFrame is wrapped by the error of [Call.Send] for a frame the leg cannot
-// play (another sample rate than 8000 Hz, more than 20 ms).
+// play (another sample rate than Info().Rate, more than 20 ms).
 var ErrFrame = errors.New("sip: frame not playable on this leg")
 
 const (
+	// rate and frameSamples are those of G.711, the default codec.
 	rate         = media.Rate8k
 	frameSamples = rate / 50
 	// behind is how late Recv or Send may run before the leg gives up
@@ -55,6 +55,10 @@ type Call struct {
 	info     telephony.Info
 	route    string
 	codec    Codec
+	coder    coder
+	pcmRate  int // sample rate of the frames (Info().Rate)
+	frameN   int // samples in 20 ms at pcmRate
+	clock    int // RTP clock rate
 	dtmfPT   int
 	conn     *net.UDPConn
 	rtcpConn *net.UDPConn                    // nil under rtcp-mux
@@ -114,6 +118,7 @@ type Call struct {
 
 	// Recv goroutine only.
 	frame   media.Frame
+	decoded []int16 // decoder output
 	conceal *jitter.Concealer
 	next    time.Time
 	recvT   *time.Timer
@@ -127,6 +132,7 @@ type Call struct {
 	pkt      rtp.Packet
 	buf      []byte
 	sendT    *time.Timer
+	padded   []int16 // a short frame padded to 20 ms (G.722, Opus)
 	dtmfTx   *dtmf.Sender
 	events   []dtmf.Packet
 	sent     atomic.Int64  // RTP packets sent
@@ -150,37 +156,50 @@ type callParams struct {
 
 func newCall(p callParams) (*Call, error) {
 	m := p.media
-	jb, err := jitter.New(jitter.Config{ClockRate: rate})
+	cd, err := newCoder(m.Codec)
 	if err != nil {
+		return nil, err
+	}
+	pcmRate, clock := m.Codec.SampleRate(), m.Codec.ClockRate()
+	frameN := pcmRate / 50
+	jb, err := jitter.New(jitter.Config{ClockRate: clock})
+	if err != nil {
+		cd.close()
 		return nil, err
 	}
 	now := time.Now()
 	c := &Call{
 		info: p.info, route: p.route, codec: m.Codec, dtmfPT: m.DTMF, conn: p.conn, rtcpConn: p.rtcpConn,
+		coder: cd, pcmRate: pcmRate, frameN: frameN, clock: clock,
+		decoded: make([]int16, 0, 6*frameN), padded: make([]int16, frameN),
 		byeDone: p.byeDone, bye: p.bye,
 		done: make(chan struct{}), expired: make(chan struct{}), jb: jb, started: now,
 		timeout: p.timeout, rtcpInterval: p.rtcpInterval,
 		cname:   fmt.Sprintf("parole-%08x@%s", rand.Uint32(), p.conn.LocalAddr().(*net.UDPAddr).IP),
-		frame:   media.Frame{Samples: make([]int16, frameSamples), Rate: rate},
-		conceal: jitter.NewConcealer(frameSamples * 4),
+		frame:   media.Frame{Samples: make([]int16, frameN), Rate: pcmRate},
+		conceal: jitter.NewConcealer(frameN * 4),
 		ssrc:    rand.Uint32(), seq: uint16(rand.Uint32()), ts: rand.Uint32(),
 		buf:   make([]byte, 0, 1500),
 		recvT: stoppedTimer(), sendT: stoppedTimer(),
 		marker: true,
 	}
 	c.lastRx.Store(now.UnixNano())
-	c.pkt.Payload = make([]byte, 0, frameSamples)
+	c.info.Rate = pcmRate
+	c.pkt.Payload = make([]byte, 0, max(frameN, opusMaxPacket))
 	if m.DTMF >= 0 {
-		rx, err := dtmf.NewReceiver(dtmf.ReceiverConfig{PayloadType: uint8(m.DTMF)})
+		rx, err := dtmf.NewReceiver(dtmf.ReceiverConfig{PayloadType: uint8(m.DTMF), ClockRate: clock})
 		if err != nil {
+			cd.close()
 			return nil, err
 		}
 		c.rx = rx
-		if c.dtmfTx, err = dtmf.NewSender(dtmf.SenderConfig{}); err != nil {
+		if c.dtmfTx, err = dtmf.NewSender(dtmf.SenderConfig{ClockRate: clock}); err != nil {
+			cd.close()
 			return nil, err
 		}
 	} else {
-		if c.inband, err = dtmf.NewDetector(dtmf.DetectorConfig{Rate: rate}); err != nil {
+		if c.inband, err = dtmf.NewDetector(dtmf.DetectorConfig{Rate: pcmRate}); err != nil {
+			cd.close()
 			return nil, err
 		}
 		c.tones = make([]dtmf.Tone, 0, 4)
@@ -337,7 +356,8 @@ func (c *Call) queueKeys() {
 	}
 }
 
-// Info describes the call; Channel is "sip" and Rate 8000.
+// Info describes the call; Channel is "sip", Rate 8000 for G.711 and
+// 16000 for G.722 and Opus.
 func (c *Call) Info() telephony.Info { return c.info }
 
 // Route is the route the server chose for the call from the called user
@@ -403,21 +423,22 @@ func (c *Call) Recv(ctx context.Context) (telephony.Input, error) {
 	c.next = c.next.Add(media.FrameDuration)
 
 	f := &c.frame
-	f.Samples = f.Samples[:frameSamples]
+	f.Samples = f.Samples[:c.frameN]
 	f.Time = at
 	c.mu.Lock()
 	res := c.jb.Pop(at)
 	switch res.Kind {
 	case jitter.Packet:
-		n := len(res.Packet.Payload)
-		if n > frameSamples {
-			n = frameSamples
+		dec, err := c.coder.decode(c.decoded[:0], res.Packet.Payload)
+		if err != nil { // a corrupt packet counts as lost
+			c.concealFrame(f.Samples)
+			break
 		}
-		decode(c.codec, f.Samples[:n], res.Packet.Payload[:n])
+		n := copy(f.Samples, dec)
 		clear(f.Samples[n:])
 		c.conceal.Good(f.Samples)
 	case jitter.Lost:
-		c.conceal.Conceal(f.Samples)
+		c.concealFrame(f.Samples)
 	default:
 		f.Silence()
 	}
@@ -441,13 +462,20 @@ func (c *Call) Recv(ctx context.Context) (telephony.Input, error) {
 	return telephony.Input{Frame: f}, nil
 }
 
-func decode(codec Codec, dst []int16, src []byte) {
-	if codec.Name == "PCMA" {
-		g711.DecodeAlaw(dst[:0], src)
-	} else {
-		g711.DecodeUlaw(dst[:0], src)
+// concealFrame fills f with the concealment of a lost packet: the codec's
+// own (Opus PLC) or the generic one.
+func (c *Call) concealFrame(f []int16) {
+	if dec, ok := c.coder.conceal(c.decoded[:0]); ok {
+		n := copy(f, dec)
+		clear(f[n:])
+		c.conceal.Good(f)
+		return
 	}
+	c.conceal.Conceal(f)
 }
+
+// opusMaxPacket is the room kept for one encoded packet.
+const opusMaxPacket = 1275
 
 // wait blocks until t, the call ends or ctx is done; c.sendMu is held.
 func (c *Call) wait(ctx context.Context, t time.Time) error {
@@ -482,7 +510,7 @@ func (c *Call) slot(now time.Time) time.Time {
 		c.sendNext = now
 		c.marker = true
 	} else if late := now.Sub(c.sendNext); late > behind {
-		c.ts += uint32(late / (time.Second / rate)) // keep the RTP clock on the wall clock
+		c.ts += uint32(late / (time.Second / time.Duration(c.clock))) // keep the RTP clock on the wall clock
 		c.sendNext = now
 		c.marker = true
 	}
@@ -493,8 +521,15 @@ func (c *Call) slot(now time.Time) time.Time {
 // slot, sends the RTP packet and returns, so a caller sending in a loop is
 // paced at real time. The leg holds no queue beyond the frame being sent.
 func (c *Call) Send(ctx context.Context, f *media.Frame) error {
-	if f == nil || f.Rate != rate || len(f.Samples) > frameSamples || len(f.Samples) == 0 {
-		return fmt.Errorf("%w: want 1-%d samples at %d Hz", ErrFrame, frameSamples, rate)
+	if f == nil || f.Rate != c.pcmRate || len(f.Samples) > c.frameN || len(f.Samples) == 0 {
+		return fmt.Errorf("%w: want 1-%d samples at %d Hz", ErrFrame, c.frameN, c.pcmRate)
+	}
+	pcm := f.Samples
+	if len(pcm) < c.frameN && (c.codec.Name == Opus || c.codec.Name == G722) {
+		// These codecs take whole 20 ms frames: pad with silence.
+		n := copy(c.padded, pcm)
+		clear(c.padded[n:])
+		pcm = c.padded
 	}
 	if err := c.ended(); err != nil {
 		return err
@@ -508,23 +543,26 @@ func (c *Call) Send(ctx context.Context, f *media.Frame) error {
 	if !c.unpaced && time.Since(at) > lateFrame {
 		c.late.Add(1)
 	}
+	ticks := uint32(len(pcm) * c.clock / c.pcmRate)
+	next := c.sendNext.Add(time.Duration(len(pcm)) * time.Second / time.Duration(c.pcmRate))
 	if !c.peerReceives.Load() { // on hold: keep the clock, send nothing
-		c.ts += uint32(len(f.Samples))
-		c.sendNext = c.sendNext.Add(time.Duration(len(f.Samples)) * time.Second / rate)
+		c.ts += ticks
+		c.sendNext = next
 		c.marker = true
 		return nil
 	}
-	if c.codec.Name == "PCMA" {
-		c.pkt.Payload = g711.EncodeAlaw(c.pkt.Payload[:0], f.Samples)
+	var err error
+	c.pkt.Payload, err = c.coder.encode(c.pkt.Payload[:0], pcm)
+	if err == nil {
+		err = c.write(c.codec.PayloadType, c.marker, c.ts)
 	} else {
-		c.pkt.Payload = g711.EncodeUlaw(c.pkt.Payload[:0], f.Samples)
+		err = fmt.Errorf("sip: encoding %s: %w", c.codec.Name, err)
 	}
-	err := c.write(c.codec.PayloadType, c.marker, c.ts)
 	c.clockTS.Store(c.ts)
 	c.clockAt.Store(at.UnixNano())
 	c.marker = false
-	c.ts += uint32(len(f.Samples))
-	c.sendNext = c.sendNext.Add(time.Duration(len(f.Samples)) * time.Second / rate)
+	c.ts += ticks
+	c.sendNext = next
 	return err
 }
 
@@ -586,7 +624,7 @@ func (c *Call) SendDTMF(ctx context.Context, digits string) error {
 			}
 		}
 		step := keyDuration + keyGap
-		c.ts += uint32(step / (time.Second / rate))
+		c.ts += uint32(int64(step) * int64(c.clock) / int64(time.Second))
 		c.sendNext = start.Add(step)
 		c.marker = true
 	}
@@ -616,6 +654,11 @@ func (c *Call) Hangup(ctx context.Context) error {
 			c.rtcpConn.Close()
 		}
 		c.reader.Wait()
+		c.mu.Lock()     // no Recv is decoding…
+		c.sendMu.Lock() // …nor Send encoding any more
+		c.coder.close()
+		c.sendMu.Unlock()
+		c.mu.Unlock()
 		if c.onEnd != nil {
 			c.onEnd()
 		}

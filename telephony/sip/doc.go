@@ -4,7 +4,10 @@
 //
 // Signalling is github.com/emiago/sipgo: an INVITE gets 100 Trying, then
 // 200 OK with an SDP answer choosing PCMU or PCMA (in the caller's order of
-// preference) and telephone-event/8000 when offered; 488 when the offer has
+// preference) — or, with Config.Codecs, the offered codec that list ranks
+// first among PCMU, PCMA, G.722 and Opus (16 kHz frames, Info().Rate 16000;
+// Opus at 20 ms on its 48 kHz RTP clock) — and telephone-event at the
+// codec's clock rate when offered; 488 when the offer has
 // no common codec, 486 Busy Here at the call limit, 503 when no RTP port is
 // free or the server is draining, 404 when the called user has no route.
 // Once the ACK comes, the server runs Config.OnCall with the call.
@@ -54,7 +57,8 @@
 // certificate and key, or a tls.Config); each transport's Contact carries
 // its transport parameter.
 //
-// Not done yet: G.722 and Opus, 2xx retransmission of
+// Not done yet: 2xx retransmission of
 // re-INVITE answers (it is sent once), changing the codec in a re-INVITE
-// (488), being the target of a REFER (parole never gets transferred).
+// (488), being the target of a REFER (parole never gets transferred),
+// G.722 and Opus in the offers of outbound calls (Dial offers G.711).
 package sip

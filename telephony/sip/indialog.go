@@ -147,7 +147,8 @@ func (c *Call) renegotiate(offer []byte) ([]byte, int, error) {
 		m.Direction = SendRecv
 	} else {
 		var err error
-		if m, err = Negotiate(offer); err != nil {
+		// The call keeps its codec when the new offer still has it.
+		if m, err = NegotiateCodecs(offer, []string{c.codec.Name}); err != nil {
 			if errors.Is(err, ErrNoCodec) {
 				return nil, sip.StatusNotAcceptableHere, err
 			}

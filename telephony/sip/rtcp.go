@@ -70,7 +70,7 @@ func (c *Call) report(now time.Time) []rtcp.Packet {
 	var first rtcp.Packet
 	if sent := c.sent.Load(); sent > 0 {
 		at := time.Unix(0, c.clockAt.Load())
-		rtpTime := c.clockTS.Load() + uint32(now.Sub(at)/(time.Second/rate))
+		rtpTime := c.clockTS.Load() + uint32(int64(now.Sub(at))*int64(c.clock)/int64(time.Second))
 		first = &rtcp.SenderReport{
 			SSRC: c.ssrc, NTPTime: ntpTime(now), RTPTime: rtpTime,
 			PacketCount: uint32(sent), OctetCount: uint32(c.octets.Load()), Reports: blocks,

@@ -16,16 +16,17 @@ var (
 	// address, bad syntax).
 	ErrSDP = errors.New("sip: unusable SDP offer")
 	// ErrNoCodec: the offer has no codec in common with parole (PCMU or
-	// PCMA); the server answers 488 Not Acceptable Here.
+	// PCMA, and G.722 or Opus when configured); the server answers 488 Not
+	// Acceptable Here.
 	ErrNoCodec = errors.New("sip: no common codec")
 )
 
-// Codec is a G.711 law negotiated for a call.
+// Codec is the audio codec negotiated for a call.
 type Codec struct {
-	// Name is "PCMU" or "PCMA".
+	// Name is [PCMU], [PCMA], [G722] or [Opus].
 	Name string
-	// PayloadType is the RTP payload type the offer gave it (0 or 8 for
-	// the static assignment).
+	// PayloadType is the RTP payload type the offer gave it (0, 8 or 9 for
+	// the static assignments).
 	PayloadType uint8
 }
 
@@ -35,7 +36,8 @@ type Media struct {
 	Remote *net.UDPAddr
 	// Codec is the chosen audio codec.
 	Codec Codec
-	// DTMF is the telephone-event/8000 payload type, or -1 when not offered.
+	// DTMF is the telephone-event payload type at the codec's clock rate
+	// (telephone-event/8000, or /48000 with Opus), or -1 when not offered.
 	DTMF int
 	// Direction is the offer's direction attribute for the stream:
 	// "sendrecv" (the default), "sendonly", "recvonly" or "inactive". A
@@ -81,7 +83,14 @@ func (m Media) PeerReceives() bool { return m.Direction != SendOnly && m.Directi
 // plus telephone-event/8000 when offered. An offer without a common codec is
 // an error wrapping [ErrNoCodec], any other unusable offer one wrapping
 // [ErrSDP].
-func Negotiate(offer []byte) (Media, error) {
+func Negotiate(offer []byte) (Media, error) { return NegotiateCodecs(offer, nil) }
+
+// NegotiateCodecs is [Negotiate] with parole's codec preferences: prefs
+// lists codec names ([PCMU], [PCMA], [G722], [Opus]) best first, and the
+// offered codec that comes first in prefs wins whatever the caller's
+// order. Empty prefs mean PCMU and PCMA in the caller's order.
+// telephone-event is taken at the chosen codec's clock rate.
+func NegotiateCodecs(offer []byte, prefs []string) (Media, error) {
 	var sd sdp.SessionDescription
 	if err := sd.UnmarshalString(string(offer)); err != nil {
 		return Media{}, fmt.Errorf("%w: %w", ErrSDP, err)
@@ -133,6 +142,17 @@ func Negotiate(offer []byte) (Media, error) {
 		rate, _, _ = strings.Cut(rate, "/") // channels
 		rtpmap[n] = strings.ToUpper(name) + "/" + rate
 	}
+	rank := map[string]int{PCMU: 0, PCMA: 0} // lower is better; equal ranks keep the caller's order
+	if len(prefs) > 0 {
+		rank = map[string]int{}
+		for i, p := range prefs {
+			if name, ok := canonicalCodec(p); ok {
+				if _, dup := rank[name]; !dup {
+					rank[name] = i
+				}
+			}
+		}
+	}
 	m := Media{Remote: &net.UDPAddr{IP: ip, Port: port}, DTMF: -1, Direction: SendRecv,
 		RTCP: &net.UDPAddr{IP: ip, Port: port + 1}}
 	for _, a := range sd.Attributes { // session-level direction, overridden below
@@ -158,7 +178,8 @@ func Negotiate(offer []byte) (Media, error) {
 	if ip.IsUnspecified() && m.Direction == SendRecv {
 		m.Direction = SendOnly // RFC 2543 hold: c=IN IP4 0.0.0.0
 	}
-	found := false
+	found, best := false, 0
+	events := map[string]int{} // clock rate → first telephone-event payload type
 	for _, f := range md.MediaName.Formats {
 		pt, err := strconv.Atoi(f)
 		if err != nil || pt < 0 || pt > 127 {
@@ -171,18 +192,29 @@ func Negotiate(offer []byte) (Media, error) {
 				enc = "PCMU/8000"
 			case 8:
 				enc = "PCMA/8000"
+			case 9:
+				enc = "G722/8000"
 			}
 		}
+		name := ""
 		switch enc {
-		case "PCMU/8000", "PCMA/8000":
-			if !found {
-				m.Codec = Codec{Name: enc[:4], PayloadType: uint8(pt)}
-				found = true
+		case "PCMU/8000", "PCMA/8000", "G722/8000":
+			name = enc[:4]
+		case "OPUS/48000":
+			name = Opus
+		case "TELEPHONE-EVENT/8000", "TELEPHONE-EVENT/48000":
+			if _, seen := events[enc[16:]]; !seen {
+				events[enc[16:]] = pt
 			}
-		case "TELEPHONE-EVENT/8000":
-			if m.DTMF < 0 {
-				m.DTMF = pt
-			}
+			continue
+		}
+		if r, ok := rank[name]; ok && name != "" && (!found || r < best) {
+			m.Codec, best, found = Codec{Name: name, PayloadType: uint8(pt)}, r, true
+		}
+	}
+	if found {
+		if pt, ok := events[strconv.Itoa(m.Codec.ClockRate())]; ok {
+			m.DTMF = pt
 		}
 	}
 	if !found {
@@ -247,12 +279,12 @@ func answerVersion(m Media, addr *net.UDPAddr, sessionID, version uint64) ([]byt
 	}
 	formats := []string{strconv.Itoa(int(m.Codec.PayloadType))}
 	attrs := []sdp.Attribute{
-		{Key: "rtpmap", Value: fmt.Sprintf("%d %s/8000", m.Codec.PayloadType, m.Codec.Name)},
+		{Key: "rtpmap", Value: fmt.Sprintf("%d %s", m.Codec.PayloadType, m.Codec.rtpmap())},
 	}
 	if m.DTMF >= 0 {
 		formats = append(formats, strconv.Itoa(m.DTMF))
 		attrs = append(attrs,
-			sdp.Attribute{Key: "rtpmap", Value: fmt.Sprintf("%d telephone-event/8000", m.DTMF)},
+			sdp.Attribute{Key: "rtpmap", Value: fmt.Sprintf("%d telephone-event/%d", m.DTMF, m.Codec.ClockRate())},
 			sdp.Attribute{Key: "fmtp", Value: fmt.Sprintf("%d 0-16", m.DTMF)})
 	}
 	attrs = append(attrs, sdp.Attribute{Key: "ptime", Value: "20"})

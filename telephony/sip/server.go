@@ -55,6 +55,13 @@ type Config struct {
 	// MaxCalls is how many calls run at once; more INVITEs get 486 Busy
 	// Here. Zero means DefaultMaxCalls.
 	MaxCalls int `yaml:"max_calls"`
+	// Codecs lists the codecs parole accepts, best first: "PCMU", "PCMA",
+	// "G722", "opus" (G.711 also as "G711U"/"G711A"). The offered codec
+	// that comes first here wins, whatever the caller's order. Empty
+	// means PCMU and PCMA in the caller's order. G.722 and Opus calls
+	// exchange 16 kHz frames (Info().Rate 16000); Opus is sent at 20 ms
+	// on its 48 kHz RTP clock.
+	Codecs []string `yaml:"codecs"`
 	// Routes maps a called user — the user part of the Request-URI, else
 	// of the To header, e.g. "+33123456789" or "support" — to a route
 	// name (typically a flow id) that [Call.Route] returns, so that one
@@ -129,6 +136,15 @@ func Listen(cfg Config) (*Server, error) {
 		(cfg.RTPPortMin == 0) != (cfg.RTPPortMax == 0) {
 		return nil, fmt.Errorf("%w: RTP port range %d-%d (want a range with an even-odd port pair)", ErrConfig, cfg.RTPPortMin, cfg.RTPPortMax)
 	}
+	codecs := make([]string, 0, len(cfg.Codecs))
+	for _, c := range cfg.Codecs {
+		name, ok := canonicalCodec(c)
+		if !ok {
+			return nil, fmt.Errorf("%w: codec %q (want PCMU, PCMA, G722 or opus)", ErrConfig, c)
+		}
+		codecs = append(codecs, name)
+	}
+	cfg.Codecs = codecs
 	for user, route := range cfg.Routes {
 		if user == "" || route == "" {
 			return nil, fmt.Errorf("%w: route %q → %q: empty user or route", ErrConfig, user, route)
@@ -504,7 +520,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	defer dlg.Close()
 	_ = dlg.Respond(sip.StatusTrying, "Trying", nil)
 
-	m, err := Negotiate(req.Body())
+	m, err := NegotiateCodecs(req.Body(), s.cfg.Codecs)
 	if err != nil {
 		s.log.Info("sip: offer refused", "call", req.CallID().Value(), "err", err)
 		release()
@@ -532,7 +548,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		_ = dlg.Respond(sip.StatusInternalServerError, "Server Internal Error", nil)
 		return
 	}
-	info := telephony.Info{ID: req.CallID().Value(), Channel: "sip", Rate: rate}
+	info := telephony.Info{ID: req.CallID().Value(), Channel: "sip", Rate: m.Codec.SampleRate()}
 	if h := req.From(); h != nil {
 		info.From = h.Address.String()
 	}

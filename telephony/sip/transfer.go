@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/emiago/sipgo/sip"
+
+	"github.com/parole-voice/parole/media"
+	"github.com/parole-voice/parole/media/resample"
 )
 
 // referWait bounds the wait for the final NOTIFY of a REFER.
@@ -154,13 +157,27 @@ func (c *Call) bridge(ctx context.Context, uri sip.Uri) error {
 	pipe := func(from, to *Call) {
 		defer wg.Done()
 		defer func() { first <- struct{}{} }()
+		var rs *resample.Resampler // legs on different rates (G.722 to G.711 …)
+		out := media.Frame{Rate: to.pcmRate, Samples: make([]int16, 0, to.frameN*2)}
+		if from.pcmRate != to.pcmRate {
+			var err error
+			if rs, err = resample.New(from.pcmRate, to.pcmRate, resample.Medium); err != nil {
+				return
+			}
+		}
 		for {
 			in, err := from.Recv(ctx)
 			if err != nil {
 				return
 			}
 			if in.Frame != nil {
-				if to.Send(ctx, in.Frame) != nil {
+				f := in.Frame
+				if rs != nil {
+					out.Samples = rs.Process(out.Samples[:0], f.Samples)
+					out.Time = f.Time
+					f = &out
+				}
+				if len(f.Samples) > 0 && to.Send(ctx, f) != nil {
 					return
 				}
 			} else if in.Digit != 0 && to.dtmfTx != nil {
