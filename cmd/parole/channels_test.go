@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -76,6 +77,9 @@ connectors:
   slack: {enabled: true, signing_secret: slacksecret, bot_token: xoxb-test}
   messenger: {enabled: true, app_secret: fbsecret, verify_token: vt, page_access_token: pat}
   whatsapp: {enabled: true, app_secret: wasecret, verify_token: vt2, access_token: at, phone_number_id: "123"}
+  googlechat: {enabled: true, project_number: "1234567890"}
+  mattermost: {enabled: true, token: mmtoken, server_url: "http://127.0.0.1:1", bot_token: bt}
+  twitter: {enabled: true, consumer_secret: cs, user_id: "42", access_token: at}
 `)
 	post := func(path, ctype, body string, hdr ...string) (*http.Response, string) {
 		t.Helper()
@@ -181,6 +185,20 @@ connectors:
 		if r.StatusCode != http.StatusOK || string(b) != "1158201444" {
 			t.Errorf("%s verification: %d %s", c.path, r.StatusCode, b)
 		}
+	}
+	// X's CRC challenge: response_token = base64(HMAC-SHA256(consumer secret, crc_token)).
+	mac = hmac.New(sha256.New, []byte("cs"))
+	mac.Write([]byte("challenge1"))
+	get(t, base+"/io/twitter?crc_token=challenge1", "application/json", func(b []byte) {
+		if want := "sha256=" + base64.StdEncoding.EncodeToString(mac.Sum(nil)); !strings.Contains(string(b), want) {
+			t.Errorf("twitter CRC: %s, want %s", b, want)
+		}
+	})
+	if resp, b := post("/io/googlechat", "application/json", `{"type":"MESSAGE","message":{"text":"hi"}}`); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("unauthenticated google chat event: %d %s", resp.StatusCode, b)
+	}
+	if resp, b := post("/io/mattermost", "application/x-www-form-urlencoded", "token=wrong&channel_id=c1&user_id=u1&text=hello"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("mattermost with a wrong token: %d %s", resp.StatusCode, b)
 	}
 	// Twilio's voice webhook gets TwiML connecting the call to the stream.
 	resp, twiml := post("/twilio/twiml", "application/x-www-form-urlencoded", "From=%2B15551234&To=%2B15556789")

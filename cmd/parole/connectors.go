@@ -8,10 +8,15 @@ import (
 
 	"github.com/parole-voice/parole/connectors/alexa"
 	"github.com/parole-voice/parole/connectors/allomedia"
+	"github.com/parole-voice/parole/connectors/applebusiness"
 	"github.com/parole-voice/parole/connectors/googleassistant"
+	"github.com/parole-voice/parole/connectors/googlechat"
+	"github.com/parole-voice/parole/connectors/mattermost"
 	"github.com/parole-voice/parole/connectors/messenger"
+	"github.com/parole-voice/parole/connectors/rocketchat"
 	"github.com/parole-voice/parole/connectors/slack"
 	"github.com/parole-voice/parole/connectors/teams"
+	"github.com/parole-voice/parole/connectors/twitter"
 	"github.com/parole-voice/parole/connectors/whatsapp"
 	"github.com/parole-voice/parole/internal/config"
 )
@@ -47,6 +52,21 @@ func (s *server) mountConnectors(c config.ConnectorsConfig, run dialogHandler) e
 		}},
 		{"WhatsApp webhook", c.WhatsApp.Enabled, func() (routed, error) {
 			return drained(whatsapp.New(run, c.WhatsApp.Config, whatsapp.WithLogger(s.log)))
+		}},
+		{"Google Chat endpoint", c.GoogleChat.Enabled, func() (routed, error) {
+			return drained(googlechat.New(run, c.GoogleChat.Config, googlechat.WithLogger(s.log)))
+		}},
+		{"Mattermost endpoint", c.Mattermost.Enabled, func() (routed, error) {
+			return drained(mattermost.New(run, c.Mattermost.Config, mattermost.WithLogger(s.log)))
+		}},
+		{"Rocket.Chat endpoint", c.RocketChat.Enabled, func() (routed, error) {
+			return drained(rocketchat.New(run, c.RocketChat.Config, rocketchat.WithLogger(s.log)))
+		}},
+		{"Twitter/X direct messages endpoint", c.Twitter.Enabled, func() (routed, error) {
+			return drained(twitter.New(run, c.Twitter.Config, twitter.WithLogger(s.log)))
+		}},
+		{"Apple Messages for Business (through a messaging service provider) endpoint", c.AppleBusiness.Enabled, func() (routed, error) {
+			return drained(applebusiness.New(run, c.AppleBusiness.Config, applebusiness.WithLogger(s.log)))
 		}},
 		{"Allo-Media endpoint", c.AlloMedia.Enabled, func() (routed, error) {
 			return allomedia.New(run, c.AlloMedia.Config, allomedia.WithLogger(s.log))

@@ -26,10 +26,15 @@ import (
 
 	"github.com/parole-voice/parole/connectors/alexa"
 	"github.com/parole-voice/parole/connectors/allomedia"
+	"github.com/parole-voice/parole/connectors/applebusiness"
 	"github.com/parole-voice/parole/connectors/googleassistant"
+	"github.com/parole-voice/parole/connectors/googlechat"
+	"github.com/parole-voice/parole/connectors/mattermost"
 	"github.com/parole-voice/parole/connectors/messenger"
+	"github.com/parole-voice/parole/connectors/rocketchat"
 	"github.com/parole-voice/parole/connectors/slack"
 	"github.com/parole-voice/parole/connectors/teams"
+	"github.com/parole-voice/parole/connectors/twitter"
 	"github.com/parole-voice/parole/connectors/web"
 	"github.com/parole-voice/parole/connectors/whatsapp"
 	"github.com/parole-voice/parole/internal/yamlx"
@@ -85,14 +90,19 @@ type SIPConfig struct {
 
 // ConnectorsConfig configures the channels that arrive as HTTP requests.
 type ConnectorsConfig struct {
-	Web       WebConfig       `yaml:"web"`
-	Teams     TeamsConfig     `yaml:"teams"`
-	Alexa     AlexaConfig     `yaml:"alexa"`
-	AlloMedia AlloMediaConfig `yaml:"allomedia"`
-	Google    GoogleConfig    `yaml:"google"`
-	Slack     SlackConfig     `yaml:"slack"`
-	Messenger MessengerConfig `yaml:"messenger"`
-	WhatsApp  WhatsAppConfig  `yaml:"whatsapp"`
+	Web           WebConfig           `yaml:"web"`
+	Teams         TeamsConfig         `yaml:"teams"`
+	Alexa         AlexaConfig         `yaml:"alexa"`
+	AlloMedia     AlloMediaConfig     `yaml:"allomedia"`
+	Google        GoogleConfig        `yaml:"google"`
+	Slack         SlackConfig         `yaml:"slack"`
+	Messenger     MessengerConfig     `yaml:"messenger"`
+	WhatsApp      WhatsAppConfig      `yaml:"whatsapp"`
+	GoogleChat    GoogleChatConfig    `yaml:"googlechat"`
+	Mattermost    MattermostConfig    `yaml:"mattermost"`
+	RocketChat    RocketChatConfig    `yaml:"rocketchat"`
+	Twitter       TwitterConfig       `yaml:"twitter"`
+	AppleBusiness AppleBusinessConfig `yaml:"applebusiness"`
 }
 
 // WebConfig configures the Tock-compatible web chat channel and its page.
@@ -144,6 +154,41 @@ type WhatsAppConfig struct {
 	// Enabled mounts the webhook.
 	Enabled         bool `yaml:"enabled"`
 	whatsapp.Config `yaml:",inline"`
+}
+
+// GoogleChatConfig configures the Google Chat channel.
+type GoogleChatConfig struct {
+	// Enabled mounts the endpoint.
+	Enabled           bool `yaml:"enabled"`
+	googlechat.Config `yaml:",inline"`
+}
+
+// MattermostConfig configures the Mattermost channel.
+type MattermostConfig struct {
+	// Enabled mounts the endpoint.
+	Enabled           bool `yaml:"enabled"`
+	mattermost.Config `yaml:",inline"`
+}
+
+// RocketChatConfig configures the Rocket.Chat channel.
+type RocketChatConfig struct {
+	// Enabled mounts the endpoint.
+	Enabled           bool `yaml:"enabled"`
+	rocketchat.Config `yaml:",inline"`
+}
+
+// TwitterConfig configures the Twitter/X direct messages channel.
+type TwitterConfig struct {
+	// Enabled mounts the endpoint.
+	Enabled        bool `yaml:"enabled"`
+	twitter.Config `yaml:",inline"`
+}
+
+// AppleBusinessConfig configures the Apple Messages for Business (through a messaging service provider) channel.
+type AppleBusinessConfig struct {
+	// Enabled mounts the endpoint.
+	Enabled              bool `yaml:"enabled"`
+	applebusiness.Config `yaml:",inline"`
 }
 
 // AlloMediaConfig configures the Allo-Media voice platform endpoint.
@@ -336,12 +381,17 @@ func Default() Config {
 			QueueSize: web.DefaultQueueSize, HistorySize: web.DefaultHistorySize,
 			MaxUsers: web.DefaultMaxUsers, IdleTimeout: web.DefaultIdleTimeout, DefaultLocale: "en",
 		}},
-			Teams:     TeamsConfig{Config: teams.Config{Path: teams.DefaultPath}},
-			Alexa:     AlexaConfig{Config: alexa.Config{Path: alexa.DefaultPath}},
-			AlloMedia: AlloMediaConfig{Config: allomedia.Config{Path: allomedia.DefaultPath}},
-			Slack:     SlackConfig{Config: slack.Config{Path: slack.DefaultPath}},
-			Messenger: MessengerConfig{Config: messenger.Config{Path: messenger.DefaultPath}},
-			WhatsApp:  WhatsAppConfig{Config: whatsapp.Config{Path: whatsapp.DefaultPath}},
+			Teams:         TeamsConfig{Config: teams.Config{Path: teams.DefaultPath}},
+			Alexa:         AlexaConfig{Config: alexa.Config{Path: alexa.DefaultPath}},
+			AlloMedia:     AlloMediaConfig{Config: allomedia.Config{Path: allomedia.DefaultPath}},
+			Slack:         SlackConfig{Config: slack.Config{Path: slack.DefaultPath}},
+			Messenger:     MessengerConfig{Config: messenger.Config{Path: messenger.DefaultPath}},
+			WhatsApp:      WhatsAppConfig{Config: whatsapp.Config{Path: whatsapp.DefaultPath}},
+			GoogleChat:    GoogleChatConfig{Config: googlechat.Config{Path: googlechat.DefaultPath}},
+			Mattermost:    MattermostConfig{Config: mattermost.Config{Path: mattermost.DefaultPath}},
+			RocketChat:    RocketChatConfig{Config: rocketchat.Config{Path: rocketchat.DefaultPath}},
+			Twitter:       TwitterConfig{Config: twitter.Config{Path: twitter.DefaultPath}},
+			AppleBusiness: AppleBusinessConfig{Config: applebusiness.Config{Path: applebusiness.DefaultPath}},
 			Google: GoogleConfig{Config: googleassistant.Config{AssistantPath: googleassistant.DefaultAssistantPath,
 				ActionsPath: googleassistant.DefaultActionsPath, DialogflowPath: googleassistant.DefaultDialogflowPath,
 				DialogflowHeaders: map[string]string{}}},
@@ -489,6 +539,11 @@ func (c Config) Validate() error {
 		{c.Connectors.Slack.Enabled, "connectors.slack.path", c.Connectors.Slack.Path},
 		{c.Connectors.Messenger.Enabled, "connectors.messenger.path", c.Connectors.Messenger.Path},
 		{c.Connectors.WhatsApp.Enabled, "connectors.whatsapp.path", c.Connectors.WhatsApp.Path},
+		{c.Connectors.GoogleChat.Enabled, "connectors.googlechat.path", c.Connectors.GoogleChat.Path},
+		{c.Connectors.Mattermost.Enabled, "connectors.mattermost.path", c.Connectors.Mattermost.Path},
+		{c.Connectors.RocketChat.Enabled, "connectors.rocketchat.path", c.Connectors.RocketChat.Path},
+		{c.Connectors.Twitter.Enabled, "connectors.twitter.path", c.Connectors.Twitter.Path},
+		{c.Connectors.AppleBusiness.Enabled, "connectors.applebusiness.path", c.Connectors.AppleBusiness.Path},
 	} {
 		if p.on && !strings.HasPrefix(p.value, "/") {
 			bad(p.key, "want a path starting with /, got %q", p.value)
