@@ -88,6 +88,9 @@ type Call struct {
 	conceal  *jitter.Concealer
 	overruns atomic.Int64
 	late     atomic.Int64
+	maxLag   atomic.Int64 // ns a frame waited in the ring, at most
+	lagSum   atomic.Int64
+	lagN     atomic.Int64
 
 	frame media.Frame // Recv goroutine only
 
@@ -122,13 +125,17 @@ type Stats struct {
 	DecodeErrors int64
 	// Overruns counts frames dropped because Recv was over 2 s late.
 	Overruns int64
+	// MaxLag and MeanLag are how long frames waited for Recv: the time
+	// the session ran behind the caller.
+	MaxLag, MeanLag time.Duration
 }
 
 // Stats returns the call's media counters so far.
 func (c *Call) Stats() Stats {
 	return Stats{Received: c.received.Load(), Sent: c.sent.Load(), Decoded: c.decoded.Load(),
 		Concealed: c.concealed.Load(), Silent: c.silent.Load(), DecodeErrors: c.badPkts.Load(),
-		Overruns: c.overruns.Load(), Late: c.late.Load()}
+		Overruns: c.overruns.Load(), Late: c.late.Load(), MaxLag: time.Duration(c.maxLag.Load()),
+		MeanLag: time.Duration(c.lagSum.Load() / max(1, c.lagN.Load()))}
 }
 
 // Done is closed when the call has ended, for any reason.
@@ -531,6 +538,12 @@ func (c *Call) Recv(ctx context.Context) (telephony.Input, error) {
 			c.ringHead = (c.ringHead + 1) % len(c.ring)
 			c.ringLen--
 			c.mu.Unlock()
+			lag := int64(time.Since(c.frame.Time))
+			c.lagSum.Add(lag)
+			c.lagN.Add(1)
+			if lag > c.maxLag.Load() {
+				c.maxLag.Store(lag) // Recv is one goroutine: no lost update
+			}
 			return telephony.Input{Frame: &c.frame}, nil
 		}
 		c.mu.Unlock()
