@@ -196,37 +196,35 @@ func reportGrammarPrompts(t *testing.T, prompts []prompt) {
 }
 
 func reportGrammarPromptsSplit(t *testing.T, prompts []prompt, split string, fe sphinx.FrontEnd) {
-	{
-		r := newRecognizer(t, sphinx.Config{FrontEnd: fe})
-		in, out := grammarPrompts(r, prompts, 50, split)
-		var groups []*stt.Grammar
-		for i := 0; i < len(in); i += groupSize {
-			g := &stt.Grammar{}
-			for _, p := range in[i:min(i+groupSize, len(in))] {
-				g.Rules = append(g.Rules, stt.Rule{Phrase: p.text, Value: p.name})
-			}
-			groups = append(groups, g)
+	r := newRecognizer(t, sphinx.Config{FrontEnd: fe})
+	in, out := grammarPrompts(r, prompts, 50, split)
+	var groups []*stt.Grammar
+	for i := 0; i < len(in); i += groupSize {
+		g := &stt.Grammar{}
+		for _, p := range in[i:min(i+groupSize, len(in))] {
+			g.Rules = append(g.Rules, stt.Rule{Phrase: p.text, Value: p.name})
 		}
-		var inG, outG tally
-		var tm timing
-		for i, p := range in {
-			cfg := stt.Config{Grammar: groups[i/groupSize], SingleUtterance: true, EndSilence: 800 * time.Millisecond}
-			res := recognize(t, r, cfg, p.audio, 8000)
-			tm.add(res)
-			inG.judge(res, p.name)
-			if testing.Verbose() && (len(res.finals) == 0 || res.finals[0].Value != p.name) {
-				t.Logf("  miss %-26s %q → %+v", p.name, p.text, firstText(res))
-			}
-		}
-		for i, p := range out {
-			cfg := stt.Config{Grammar: groups[i%len(groups)], SingleUtterance: true, EndSilence: 800 * time.Millisecond}
-			res := recognize(t, r, cfg, p.audio, 8000)
-			tm.add(res)
-			outG.judge(res, "")
-		}
-		t.Logf("grammar of %d prompt sentences, %s split, front end %s: in-grammar %v; out-of-grammar %v; %s",
-			groupSize, split, fe, inG, outG, &tm)
+		groups = append(groups, g)
 	}
+	var inG, outG tally
+	var tm timing
+	for i, p := range in {
+		cfg := stt.Config{Grammar: groups[i/groupSize], SingleUtterance: true, EndSilence: 800 * time.Millisecond}
+		res := recognize(t, r, cfg, p.audio, 8000)
+		tm.add(res)
+		inG.judge(res, p.name)
+		if testing.Verbose() && (len(res.finals) == 0 || res.finals[0].Value != p.name) {
+			t.Logf("  miss %-26s %q → %+v", p.name, p.text, firstText(res))
+		}
+	}
+	for i, p := range out {
+		cfg := stt.Config{Grammar: groups[i%len(groups)], SingleUtterance: true, EndSilence: 800 * time.Millisecond}
+		res := recognize(t, r, cfg, p.audio, 8000)
+		tm.add(res)
+		outG.judge(res, "")
+	}
+	t.Logf("grammar of %d prompt sentences, %s split, front end %s: in-grammar %v; out-of-grammar %v; %s",
+		groupSize, split, fe, inG, outG, &tm)
 }
 
 func firstText(r run) string {
