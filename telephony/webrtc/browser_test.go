@@ -229,8 +229,8 @@ func TestBrowserCall(t *testing.T) {
 		t.Skip("real browser and engines: skipped with -short")
 	}
 	vs := startVoiceServer(t)
-	// The caller speaks once the greeting (7.7 s of espeak-ng) is over.
-	ctx := chromium(t, callerWAV(t, "I would like to book an appointment", 9500*time.Millisecond, 3*time.Second))
+	// The caller speaks once the greeting (two prompts, 8.5 s) is over.
+	ctx := chromium(t, callerWAV(t, "I would like to book an appointment", 11*time.Second, 3*time.Second))
 	run := func(what string, d time.Duration, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		c, cancel := context.WithTimeout(ctx, d)
@@ -251,6 +251,9 @@ func TestBrowserCall(t *testing.T) {
 	run("reach ask_date", 70*time.Second, chromedp.Poll[chromedp.Void](
 		`[...document.querySelectorAll('#transcript .bot')].some(e => e.textContent.includes('Which day'))`,
 		chromedp.WithPollingTimeout(70*time.Second)))
+	for _, e := range vs.events.kinds(session.Listening) {
+		t.Logf("listening from %v", e.At)
+	}
 	for _, e := range vs.events.kinds(session.Final) {
 		t.Logf("caller at %v: %q (confidence %.2f, rejected %v)", e.At, e.Text, e.Confidence, e.Rejected)
 	}
@@ -284,6 +287,19 @@ func TestBrowserCall(t *testing.T) {
 	}
 	if n := evalJS[int](t, ctx, `window.parolePhone.onsets.length`); n == 0 {
 		t.Error("the page's analyser never heard the bot answer the caller")
+	}
+	// The keypad: Chromium sends RFC 4733 events (RTCDTMFSender), the
+	// session collects the key.
+	if !evalJS[bool](t, ctx, `!!(window.parolePhone.sender.dtmf && window.parolePhone.sender.dtmf.canInsertDTMF)`) {
+		t.Error("the page cannot send RFC 4733 events")
+	}
+	run("press 4", 10*time.Second, chromedp.Click(chromedp.Search(`//section[@class="keypad"]/button[@data-key="4"]`)))
+	deadline := time.Now().Add(15 * time.Second)
+	for len(vs.events.kinds(session.Digits)) == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if d := vs.events.kinds(session.Digits); len(d) != 1 || d[0].Text != "4" {
+		t.Errorf("keys collected by the session: %+v", d)
 	}
 	run("hang up", 10*time.Second, chromedp.Click(chromedp.ID("hangup")))
 	select {
