@@ -15,8 +15,8 @@ var (
 	// cannot use.
 	ErrConfig = errors.New("webrtc: invalid configuration")
 	// ErrOffer is wrapped by the errors for an SDP offer the server cannot
-	// answer (malformed, no audio, no codec in common); HTTP answers 400
-	// or 488-like 406.
+	// answer (malformed, no audio, no codec in common): WHIP answers 400,
+	// the websocket an {"type":"error"} message.
 	ErrOffer = errors.New("webrtc: unusable offer")
 	// ErrFrame is wrapped by the error of [Call.Send] for a frame the leg
 	// cannot play (another rate than [Rate], more than 20 ms).
