@@ -384,3 +384,19 @@ func TestClear(t *testing.T) {
 		p.close()
 	}
 }
+
+// The page closes its peer connection (DTLS close_notify) but not the
+// socket: the call ends all the same.
+func TestDTLSClose(t *testing.T) {
+	ended, reason := make(chan error, 1), make(chan string, 1)
+	srv, hs := newTestServer(t, Config{OnCall: runUntilHangup(ended, reason)})
+	p := dialPeer(t, hs, DefaultPath, peerOptions{codec: CodecOpus})
+	p.waitConnected(10 * time.Second)
+	time.Sleep(300 * time.Millisecond)
+	_ = p.pc.Close()
+	waitEnd(t, ended, reason, "connection closed", 10*time.Second)
+	if _, ok := p.waitMessage(msgHangup, "", 5*time.Second); !ok {
+		t.Error("the page was not told")
+	}
+	waitNoCalls(t, srv)
+}
