@@ -177,8 +177,11 @@
     callBtn.disabled = true;
     status('Asking for the microphone…');
     try {
+      // Echo cancellation lets the caller interrupt the bot over speakers.
+      // Automatic gain control is off: after a silence it pushes the first
+      // words into clipping, which the recognizer then rejects.
       phone.stream = await navigator.mediaDevices.getUserMedia({
-        audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+        audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: false },
       });
     } catch (e) {
       status('No microphone: ' + e.message, 'error');
