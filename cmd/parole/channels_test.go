@@ -267,3 +267,40 @@ func TestServeLiveViewNeedsToken(t *testing.T) {
 		}
 	}
 }
+
+// sip.routes sends a call for a called user to the flow dialog.flows names:
+// sipp calls user 2000, the "sales" flow answers it, and the live view shows
+// its greeting.
+func TestServeRoutesSIPCallsToFlows(t *testing.T) {
+	dir := t.TempDir()
+	sales := filepath.Join(dir, "sales.yaml")
+	if err := os.WriteFile(sales, []byte(`
+name: sales
+languages: [en]
+start: hello
+steps:
+  hello:
+    say: "Sales department, which product?"
+    slot: {name: product, type: text}
+    goto: bye
+  bye:
+    say: "Thank you."
+    hangup: true
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	base, stdout := startServe(t, "dialog: {flows: {sales: "+sales+"}}\nsip: {routes: {\"2000\": sales}}\n", "-sip", "127.0.0.1:0")
+	callSIPUser(t, stdout.String(), "2000")
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var body []byte
+		get(t, base+"/api/calls", "application/json", func(b []byte) { body = b })
+		if strings.Contains(string(body), "Sales department, which product?") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the call to 2000 did not reach the sales flow: %s", body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -364,13 +364,19 @@ var sipAt = regexp.MustCompile(`sip:parole@(\S+) \(UDP\)`)
 // PCMA with telephone-event, a key, recorded speech, then BYE.
 func callSIP(t *testing.T, out string) {
 	t.Helper()
+	callSIPUser(t, out, "service")
+}
+
+// callSIPUser is callSIP to a given called user.
+func callSIPUser(t *testing.T, out, user string) {
+	t.Helper()
 	sipp := testutil.RequireTool(t, "sipp", "sip-tester")
 	testutil.RequireFile(t, "/usr/share/sip-tester/g711a.pcap", "sip-tester")
 	m := sipAt.FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("serve printed no SIP address: %q", out)
 	}
-	cmd := exec.Command(sipp, "-sf", "../../telephony/sip/testdata/uac_pcma.xml", "-m", "1",
+	cmd := exec.Command(sipp, "-sf", "testdata/uac_pcma_service.xml", "-m", "1", "-s", user,
 		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
 		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)&^1),
 		"-timeout", "40s", "-timeout_error", "-nostdin", "-trace_err", "-error_file", t.TempDir()+"/errors.log",

@@ -91,6 +91,14 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		runOpts = append(runOpts, runner.WithUsers(runner.TrustedChannels("web")))
 	}
 	run := runner.New(bot, st, runOpts...)
+	flows := map[string]*runner.Runner{}
+	for name, path := range cfg.Dialog.Flows {
+		b, err := loadFlow(path, logger, nluOf(cfg.Dialog))
+		if err != nil {
+			return fmt.Errorf("dialog.flows.%s: %w", name, err)
+		}
+		flows[name] = runner.New(b, st, runOpts...)
+	}
 	ln, err := net.Listen("tcp", cfg.Server.HTTP)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Server.HTTP, err)
@@ -120,6 +128,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			return err
 		}
 		defer v.Close()
+		v.flows = flows
 		srv.voice = v
 		if srv.hub != nil {
 			v.observe = srv.hub.CallObserver
@@ -181,15 +190,28 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 // newPhone starts the SIP channel: each call runs the voice session.
 func newPhone(c config.SIPConfig, v *voice, logger *slog.Logger) (*sip.Server, error) {
-	srv, err := sip.Listen(sip.Config{
+	sc := sip.Config{
 		Addr: c.Listen, MediaIP: c.MediaIP, RTPPortMin: c.RTPPortMin, RTPPortMax: c.RTPPortMax, MaxCalls: c.MaxCalls,
+		TCPAddr: c.TCPListen, TLSAddr: c.TLSListen, TLSCertFile: c.TLSCertFile, TLSKeyFile: c.TLSKeyFile,
+		Codecs: c.Codecs, Routes: c.Routes, DefaultRoute: c.DefaultRoute, MediaTimeout: c.MediaTimeout,
 		Logger: logger, OnCall: v.onCall("sip", c.Language),
-	})
+	}
+	if len(c.Routes) > 0 && c.DefaultRoute == "" {
+		sc.DefaultRoute = mainRoute // unrouted calls: the main flow
+	}
+	if c.Register.Registrar != "" {
+		reg := c.Register
+		sc.Register = &reg
+	}
+	srv, err := sip.Listen(sc)
 	if err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
 	return srv, nil
 }
+
+// mainRoute is the route of SIP calls for the main flow (dialog.flow).
+const mainRoute = "main"
 
 // mountBridges mounts the websocket call legs on the HTTP server.
 func (s *server) mountBridges(ctx context.Context, c config.BridgesConfig, v *voice) error {

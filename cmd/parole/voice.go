@@ -33,7 +33,9 @@ type voice struct {
 	synth   tts.Synthesizer
 	metrics session.Metrics
 	run     *runner.Runner
-	log     *slog.Logger
+	// flows are the other flows by name, chosen by a call's route.
+	flows map[string]*runner.Runner
+	log   *slog.Logger
 	// observe, when set, gives each call's live event stream (the live
 	// call view).
 	observe func(telephony.Info) session.Observer
@@ -160,8 +162,17 @@ func (v *voice) onCall(leg, language string) func(ctx context.Context, call tele
 	return func(ctx context.Context, call telephony.Call) {
 		info := call.Info()
 		logger := v.log.With("leg", leg, "call", info.ID)
+		run := v.run
+		if r, ok := call.(interface{ Route() string }); ok && r.Route() != "" && r.Route() != mainRoute {
+			if f, ok := v.flows[r.Route()]; ok {
+				run = f
+				logger = logger.With("flow", r.Route())
+			} else {
+				logger.Warn("no flow for the call's route: the main flow answers", "route", r.Route())
+			}
+		}
 		cfg := session.Config{
-			Dialog: v.run, Recognizer: v.rec, Synthesizer: v.synth, Language: language,
+			Dialog: run, Recognizer: v.rec, Synthesizer: v.synth, Language: language,
 			Logger: logger, Metrics: v.metrics,
 		}
 		if v.observe != nil {

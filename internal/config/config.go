@@ -40,6 +40,7 @@ import (
 	"github.com/parole-voice/parole/internal/yamlx"
 	sttgoogle "github.com/parole-voice/parole/stt/google"
 	sttnuance "github.com/parole-voice/parole/stt/nuance"
+	"github.com/parole-voice/parole/telephony/sip"
 	"github.com/parole-voice/parole/telephony/stream/audiofork"
 	"github.com/parole-voice/parole/telephony/stream/audiosocket"
 	"github.com/parole-voice/parole/telephony/stream/twilio"
@@ -86,6 +87,24 @@ type SIPConfig struct {
 	MaxCalls int `yaml:"max_calls"`
 	// Language of the calls, a BCP 47 tag; empty means voice.language.
 	Language string `yaml:"language"`
+	// TCPListen and TLSListen add SIP over TCP and TLS (with TLSCertFile
+	// and TLSKeyFile); empty means none.
+	TCPListen   string `yaml:"tcp_listen"`
+	TLSListen   string `yaml:"tls_listen"`
+	TLSCertFile string `yaml:"tls_cert_file"`
+	TLSKeyFile  string `yaml:"tls_key_file"`
+	// Codecs in order of preference: PCMU, PCMA, G722, opus.
+	Codecs []string `yaml:"codecs"`
+	// Routes maps a called user (the Request-URI or To user) to the name of
+	// the flow that answers (dialog.flows); others go to DefaultRoute, or
+	// the main flow when empty.
+	Routes       map[string]string `yaml:"routes"`
+	DefaultRoute string            `yaml:"default_route"`
+	// MediaTimeout hangs up a call that sent no RTP for that long.
+	MediaTimeout time.Duration `yaml:"media_timeout"`
+	// Register, when its registrar is set, registers parole with a
+	// registrar or SIP trunk (digest authentication, refreshed).
+	Register sip.RegisterConfig `yaml:"register"`
 }
 
 // ConnectorsConfig configures the channels that arrive as HTTP requests.
@@ -332,6 +351,9 @@ type LogConfig struct {
 
 // DialogConfig chooses the call flow and the conversation store.
 type DialogConfig struct {
+	// Flows are more call flows by name (name → YAML file), chosen for SIP
+	// calls by sip.routes.
+	Flows map[string]string `yaml:"flows"`
 	// Flow is the path of a YAML call flow; empty runs the embedded demo flow.
 	Flow string `yaml:"flow"`
 	// Store is memory, embedded (a bbolt file that survives restarts) or redis.
@@ -356,8 +378,9 @@ func Default() Config {
 	return Config{
 		Server: ServerConfig{HTTP: ":8080", ShutdownTimeout: 10 * time.Second, MaxBodyBytes: 1 << 20},
 		Log:    LogConfig{Level: "info", Format: "text"},
-		Dialog: DialogConfig{Store: "embedded", StorePath: "parole.db", RasaTimeout: 2 * time.Second},
-		SIP:    SIPConfig{Enabled: true, Listen: "127.0.0.1:5060", RTPPortMin: 10000, RTPPortMax: 20000, MaxCalls: 100},
+		Dialog: DialogConfig{Flows: map[string]string{}, Store: "embedded", StorePath: "parole.db", RasaTimeout: 2 * time.Second},
+		SIP: SIPConfig{Enabled: true, Listen: "127.0.0.1:5060", RTPPortMin: 10000, RTPPortMax: 20000, MaxCalls: 100,
+			Codecs: []string{"PCMU", "PCMA", "G722", "opus"}, Routes: map[string]string{}, MediaTimeout: 30 * time.Second},
 		Bridges: BridgesConfig{
 			Twilio: TwilioConfig{Config: twilio.Config{Path: twilio.DefaultPath, MaxCalls: twilio.DefaultMaxCalls,
 				MaxMessageBytes: twilio.DefaultMaxMessageBytes, StartTimeout: twilio.DefaultStartTimeout, MarkEvery: twilio.DefaultMarkEvery}},
@@ -525,6 +548,19 @@ func (c Config) Validate() error {
 		}
 		if c.SIP.MaxCalls <= 0 {
 			bad("sip.max_calls", "must be positive")
+		}
+		for user, route := range c.SIP.Routes {
+			if _, ok := c.Dialog.Flows[route]; !ok {
+				bad("sip.routes", "%s: no flow named %q in dialog.flows", user, route)
+			}
+		}
+		if r := c.SIP.DefaultRoute; r != "" {
+			if _, ok := c.Dialog.Flows[r]; !ok {
+				bad("sip.default_route", "no flow named %q in dialog.flows", r)
+			}
+		}
+		if c.SIP.TLSListen != "" && (c.SIP.TLSCertFile == "" || c.SIP.TLSKeyFile == "") {
+			bad("sip.tls_cert_file", "tls_cert_file and tls_key_file are required with tls_listen")
 		}
 	}
 	for _, p := range []struct {
