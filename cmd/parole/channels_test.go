@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	pionwebrtc "github.com/pion/webrtc/v4"
 )
 
 // startServe runs parole serve with the configuration text and returns its
@@ -302,5 +304,70 @@ steps:
 			t.Fatalf("the call to 2000 did not reach the sales flow: %s", body)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// A WHIP client (a pion peer) calls the bot: parole answers the SDP offer
+// with 201 and a Location, the call runs the voice session, and DELETE on
+// the Location hangs up.
+func TestServeWebRTCWHIP(t *testing.T) {
+	base, stdout := startServe(t, "sip: {enabled: false}\n")
+	if !strings.Contains(stdout.String(), "/phone.html") {
+		t.Errorf("serve does not print the softphone page: %s", stdout.String())
+	}
+	pc, err := pionwebrtc.NewPeerConnection(pionwebrtc.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	if _, err := pc.AddTransceiverFromKind(pionwebrtc.RTPCodecTypeAudio); err != nil {
+		t.Fatal(err)
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := pionwebrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	resp, err := http.Post(base+"/webrtc/whip", "application/sdp", strings.NewReader(pc.LocalDescription().SDP))
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	loc := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusCreated || loc == "" || !strings.Contains(string(answer), "m=audio") {
+		t.Fatalf("WHIP POST: %d location %q\n%s", resp.StatusCode, loc, answer)
+	}
+	if err := pc.SetRemoteDescription(pionwebrtc.SessionDescription{Type: pionwebrtc.SDPTypeAnswer, SDP: string(answer)}); err != nil {
+		t.Fatal(err)
+	}
+	// The call reaches the live view as a webrtc conversation.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		var body []byte
+		get(t, base+"/api/calls", "application/json", func(b []byte) { body = b })
+		if strings.Contains(string(body), `"channel":"webrtc"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the WHIP call is not in the live view: %s", body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.HasPrefix(loc, "http") {
+		loc = base + loc
+	}
+	req, _ := http.NewRequest("DELETE", loc, nil)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Errorf("WHIP DELETE: %d", resp.StatusCode)
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/parole-voice/parole/telephony/stream/audiofork"
 	"github.com/parole-voice/parole/telephony/stream/audiosocket"
 	"github.com/parole-voice/parole/telephony/stream/twilio"
+	"github.com/parole-voice/parole/telephony/webrtc"
 	"github.com/parole-voice/parole/web"
 	"github.com/parole-voice/parole/web/live"
 )
@@ -141,6 +142,24 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 			}
 			legs = append(legs, phone.Serve)
 			notes = append(notes, fmt.Sprintf("call the %s flow at sip:parole@%s (UDP)", bot.Flow().Name, phone.Addr()))
+		}
+		if cfg.WebRTC.Enabled {
+			wc := cfg.WebRTC.Config
+			wc.Logger = logger
+			wc.OnCall = func(ctx context.Context, call *webrtc.Call) {
+				v.runCall(ctx, call, "webrtc", "", call.Observer())
+			}
+			browser, err := webrtc.New(wc)
+			if err != nil {
+				ln.Close()
+				return fmt.Errorf("webrtc: %w", err)
+			}
+			srv.mux.Handle("GET "+wc.Path, browser)
+			srv.mux.Handle("DELETE "+wc.WHIPPath+"/", browser)
+			srv.mux.Handle("PATCH "+wc.WHIPPath+"/", browser)
+			srv.mux.Handle("POST "+wc.WHIPPath, browser)
+			srv.drain = append(srv.drain, browser.Shutdown)
+			srv.notes = append(srv.notes, note{"call the bot from a browser", "/phone.html"})
 		}
 		if err := srv.mountBridges(ctx, cfg.Bridges, v); err != nil {
 			ln.Close()

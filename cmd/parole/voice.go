@@ -156,10 +156,16 @@ func (v *voice) Close() error {
 // onCall returns the function a call leg runs for each call: the voice
 // session in language (voice.language when empty) until the call ends.
 func (v *voice) onCall(leg, language string) func(ctx context.Context, call telephony.Call) {
+	return func(ctx context.Context, call telephony.Call) { v.runCall(ctx, call, leg, language) }
+}
+
+// runCall runs the voice session on call until it ends; its events go to the
+// live view and to the extra observers (a browser call's own page).
+func (v *voice) runCall(ctx context.Context, call telephony.Call, leg, language string, extra ...session.Observer) {
 	if language == "" {
 		language = v.cfg.Language
 	}
-	return func(ctx context.Context, call telephony.Call) {
+	{
 		info := call.Info()
 		logger := v.log.With("leg", leg, "call", info.ID)
 		run := v.run
@@ -175,8 +181,20 @@ func (v *voice) onCall(leg, language string) func(ctx context.Context, call tele
 			Dialog: run, Recognizer: v.rec, Synthesizer: v.synth, Language: language,
 			Logger: logger, Metrics: v.metrics,
 		}
+		observers := extra
 		if v.observe != nil {
-			cfg.Observer = v.observe(info)
+			observers = append(observers, v.observe(info))
+		}
+		switch len(observers) {
+		case 0:
+		case 1:
+			cfg.Observer = observers[0]
+		default:
+			cfg.Observer = session.ObserverFunc(func(e session.Event) {
+				for _, o := range observers {
+					o.Observe(e)
+				}
+			})
 		}
 		if err := session.Run(ctx, call, cfg); err != nil && ctx.Err() == nil {
 			logger.Warn("call ended with an error", "error", err)

@@ -44,6 +44,7 @@ import (
 	"github.com/parole-voice/parole/telephony/stream/audiofork"
 	"github.com/parole-voice/parole/telephony/stream/audiosocket"
 	"github.com/parole-voice/parole/telephony/stream/twilio"
+	"github.com/parole-voice/parole/telephony/webrtc"
 	ttsgoogle "github.com/parole-voice/parole/tts/google"
 	ttsnuance "github.com/parole-voice/parole/tts/nuance"
 	"github.com/parole-voice/parole/web/live"
@@ -65,6 +66,7 @@ type Config struct {
 	Dialog     DialogConfig     `yaml:"dialog"`
 	Connectors ConnectorsConfig `yaml:"connectors"`
 	SIP        SIPConfig        `yaml:"sip"`
+	WebRTC     WebRTCConfig     `yaml:"webrtc"`
 	Bridges    BridgesConfig    `yaml:"bridges"`
 	Voice      VoiceConfig      `yaml:"voice"`
 	Live       LiveConfig       `yaml:"live"`
@@ -215,6 +217,13 @@ type AlloMediaConfig struct {
 	// Enabled mounts the endpoint.
 	Enabled          bool `yaml:"enabled"`
 	allomedia.Config `yaml:",inline"`
+}
+
+// WebRTCConfig configures browser calls (the softphone page /phone.html).
+type WebRTCConfig struct {
+	// Enabled mounts the signalling websocket and the WHIP endpoint.
+	Enabled       bool `yaml:"enabled"`
+	webrtc.Config `yaml:",inline"`
 }
 
 // BridgesConfig configures the SIP-bridge websockets and sockets: call legs
@@ -381,6 +390,9 @@ func Default() Config {
 		Dialog: DialogConfig{Flows: map[string]string{}, Store: "embedded", StorePath: "parole.db", RasaTimeout: 2 * time.Second},
 		SIP: SIPConfig{Enabled: true, Listen: "127.0.0.1:5060", RTPPortMin: 10000, RTPPortMax: 20000, MaxCalls: 100,
 			Codecs: []string{"PCMU", "PCMA", "G722", "opus"}, Routes: map[string]string{}, MediaTimeout: 30 * time.Second},
+		WebRTC: WebRTCConfig{Enabled: true, Config: webrtc.Config{Path: webrtc.DefaultPath, WHIPPath: webrtc.DefaultWHIPPath,
+			ICEServers: []webrtc.ICEServer{}, MediaTimeout: webrtc.DefaultMediaTimeout, ICETimeout: webrtc.DefaultICETimeout,
+			Codecs: slices.Clone(webrtc.DefaultCodecs), MaxCalls: webrtc.DefaultMaxCalls, AllowedOrigins: []string{}}},
 		Bridges: BridgesConfig{
 			Twilio: TwilioConfig{Config: twilio.Config{Path: twilio.DefaultPath, MaxCalls: twilio.DefaultMaxCalls,
 				MaxMessageBytes: twilio.DefaultMaxMessageBytes, StartTimeout: twilio.DefaultStartTimeout, MarkEvery: twilio.DefaultMarkEvery}},
@@ -567,6 +579,8 @@ func (c Config) Validate() error {
 		on         bool
 		key, value string
 	}{
+		{c.WebRTC.Enabled, "webrtc.path", c.WebRTC.Path},
+		{c.WebRTC.Enabled, "webrtc.whip_path", c.WebRTC.WHIPPath},
 		{c.Bridges.Twilio.Enabled, "bridges.twilio.path", c.Bridges.Twilio.Path},
 		{c.Bridges.AudioFork.Enabled, "bridges.audiofork.path", c.Bridges.AudioFork.Path},
 		{c.Connectors.Teams.Enabled, "connectors.teams.path", c.Connectors.Teams.Path},
@@ -637,7 +651,7 @@ func (c Config) Validate() error {
 // VoiceLegs reports whether any call leg is enabled, so the speech engines
 // must be loaded.
 func (c Config) VoiceLegs() bool {
-	return c.SIP.Enabled || c.Bridges.Twilio.Enabled || c.Bridges.AudioSocket.Enabled || c.Bridges.AudioFork.Enabled
+	return c.SIP.Enabled || c.WebRTC.Enabled || c.Bridges.Twilio.Enabled || c.Bridges.AudioSocket.Enabled || c.Bridges.AudioFork.Enabled
 }
 
 // SlogLevel returns the slog level named by Level.
