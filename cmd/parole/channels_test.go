@@ -371,3 +371,53 @@ func TestServeWebRTCWHIP(t *testing.T) {
 		t.Errorf("WHIP DELETE: %d", resp.StatusCode)
 	}
 }
+
+// A cloud engine that cannot be reached does not leave a caller in silence:
+// with voxygen configured on a dead address, the espeak fallback says the
+// greeting to an AudioSocket call (and allomedia's failure falls back to
+// sphinx the same way).
+func TestServeEngineFallback(t *testing.T) {
+	_, stdout := startServe(t, `
+sip: {enabled: false}
+bridges: {audiosocket: {enabled: true, listen: "127.0.0.1:0"}}
+voice:
+  stt: {engine: allomedia, allomedia: {url: "ws://127.0.0.1:1/", token: t, open_timeout: 1s, max_retries: -1}}
+  tts: {engine: voxygen, voxygen: {url: "http://127.0.0.1:1/", token: t, voice: Fabienne, max_retries: -1}}
+`)
+	m := regexp.MustCompile(`AudioSocket on (\S+)`).FindStringSubmatch(stdout.String())
+	if m == nil {
+		t.Fatalf("no AudioSocket address: %s", stdout.String())
+	}
+	conn, err := net.Dial("tcp", m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte{0x01, 0x00, 0x10, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9}); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+	var voiced int // audio frames with speech energy
+	hdr := make([]byte, 3)
+	for voiced < 25 {
+		if _, err := io.ReadFull(conn, hdr); err != nil {
+			t.Fatalf("after %d voiced frames: %v", voiced, err)
+		}
+		payload := make([]byte, int(hdr[1])<<8|int(hdr[2]))
+		if _, err := io.ReadFull(conn, payload); err != nil {
+			t.Fatal(err)
+		}
+		if hdr[0] != 0x10 {
+			continue
+		}
+		var energy float64
+		for i := 0; i+1 < len(payload); i += 2 {
+			v := float64(int16(uint16(payload[i]) | uint16(payload[i+1])<<8))
+			energy += v * v
+		}
+		if energy/float64(len(payload)/2) > 1e5 { // above -25 dBFS
+			voiced++
+		}
+	}
+	conn.Write([]byte{0x00, 0x00, 0x00})
+}

@@ -12,6 +12,8 @@ import (
 	"github.com/parole-voice/parole/dialog/runner"
 	"github.com/parole-voice/parole/internal/config"
 	"github.com/parole-voice/parole/stt"
+	sttallomedia "github.com/parole-voice/parole/stt/allomedia"
+	sttfallback "github.com/parole-voice/parole/stt/fallback"
 	sttgoogle "github.com/parole-voice/parole/stt/google"
 	sttnuance "github.com/parole-voice/parole/stt/nuance"
 	"github.com/parole-voice/parole/stt/sphinx"
@@ -20,8 +22,10 @@ import (
 	"github.com/parole-voice/parole/tts"
 	"github.com/parole-voice/parole/tts/cache"
 	"github.com/parole-voice/parole/tts/espeak"
+	ttsfallback "github.com/parole-voice/parole/tts/fallback"
 	ttsgoogle "github.com/parole-voice/parole/tts/google"
 	ttsnuance "github.com/parole-voice/parole/tts/nuance"
+	"github.com/parole-voice/parole/tts/voxygen"
 )
 
 // voice holds what every call leg shares: the speech engines the voice
@@ -68,6 +72,34 @@ func newVoice(ctx context.Context, cfg config.VoiceConfig, run *runner.Runner, r
 		}
 		synths[name] = c
 	}
+	// Every engine but the fallback itself hands over to the fallback when
+	// it fails; each synthesizer keeps its own cache on both sides.
+	if fb := cfg.STT.Fallback; fb != "" {
+		for name, r := range recs {
+			if name == fb {
+				continue
+			}
+			f, err := sttfallback.New(r, recs[fb], cfg.STT.Breaker, sttfallback.WithLogger(logger.With("engine", name)))
+			if err != nil {
+				v.Close()
+				return nil, fmt.Errorf("voice: stt fallback: %w", err)
+			}
+			recs[name] = f
+		}
+	}
+	if fb := cfg.TTS.Fallback; fb != "" {
+		for name, s := range synths {
+			if name == fb {
+				continue
+			}
+			f, err := ttsfallback.New(s, synths[fb], cfg.TTS.Breaker, ttsfallback.WithLogger(logger.With("engine", name)))
+			if err != nil {
+				v.Close()
+				return nil, fmt.Errorf("voice: tts fallback: %w", err)
+			}
+			synths[name] = f
+		}
+	}
 	v.rec, v.synth = recs[cfg.STT.Engine], synths[cfg.TTS.Engine]
 	if len(cfg.STT.Languages) > 0 {
 		by := stt.ByLanguage{Engines: map[string]stt.Recognizer{}, Default: v.rec}
@@ -110,6 +142,8 @@ func (v *voice) openRecognizer(ctx context.Context, name string) (stt.Recognizer
 		}
 		v.closers = append(v.closers, r)
 		return r, nil
+	case config.EngineAlloMedia:
+		return sttallomedia.New(v.cfg.STT.AlloMedia)
 	case config.EngineNuance:
 		r, err := sttnuance.New(v.cfg.STT.Nuance)
 		if err != nil {
@@ -132,6 +166,8 @@ func (v *voice) openSynthesizer(ctx context.Context, name string) (tts.Synthesiz
 		}
 		v.closers = append(v.closers, s)
 		return s, nil
+	case config.EngineVoxygen:
+		return voxygen.New(v.cfg.TTS.Voxygen)
 	case config.EngineNuance:
 		s, err := ttsnuance.New(v.cfg.TTS.Nuance)
 		if err != nil {

@@ -38,6 +38,8 @@ import (
 	"github.com/parole-voice/parole/connectors/web"
 	"github.com/parole-voice/parole/connectors/whatsapp"
 	"github.com/parole-voice/parole/internal/yamlx"
+	sttallomedia "github.com/parole-voice/parole/stt/allomedia"
+	sttfallback "github.com/parole-voice/parole/stt/fallback"
 	sttgoogle "github.com/parole-voice/parole/stt/google"
 	sttnuance "github.com/parole-voice/parole/stt/nuance"
 	"github.com/parole-voice/parole/telephony/sip"
@@ -45,8 +47,10 @@ import (
 	"github.com/parole-voice/parole/telephony/stream/audiosocket"
 	"github.com/parole-voice/parole/telephony/stream/twilio"
 	"github.com/parole-voice/parole/telephony/webrtc"
+	ttsfallback "github.com/parole-voice/parole/tts/fallback"
 	ttsgoogle "github.com/parole-voice/parole/tts/google"
 	ttsnuance "github.com/parole-voice/parole/tts/nuance"
+	"github.com/parole-voice/parole/tts/voxygen"
 	"github.com/parole-voice/parole/web/live"
 )
 
@@ -279,7 +283,11 @@ const (
 	EngineSphinx = "sphinx"
 	EngineNuance = "nuance"
 	EngineGoogle = "google"
-	EngineEspeak = "espeak"
+	// EngineAlloMedia is the uh!live voicebot recognizer.
+	EngineAlloMedia = "allomedia"
+	// EngineVoxygen is the Voxygen-style HTTP synthesizer.
+	EngineVoxygen = "voxygen"
+	EngineEspeak  = "espeak"
 )
 
 // STTConfig chooses and configures the speech recognizers.
@@ -289,6 +297,13 @@ type STTConfig struct {
 	Engine string `yaml:"engine"`
 	// Languages maps a language ("fr" or "fr-CA") to another engine.
 	Languages map[string]string `yaml:"languages"`
+	// Fallback takes over from a failing engine, mid-utterance too (the
+	// audio since the last result is replayed to it); empty means none.
+	Fallback string `yaml:"fallback"`
+	// Breaker skips an engine that failed repeatedly for a cool-down.
+	Breaker sttfallback.Config `yaml:"breaker"`
+	// AlloMedia configures the uh!live voicebot websocket engine.
+	AlloMedia sttallomedia.Config `yaml:"allomedia"`
 	// Google configures Google Cloud Speech-to-Text.
 	Google sttgoogle.Config `yaml:"google"`
 	// Nuance configures the Nuance Mix ASRaaS engine.
@@ -307,6 +322,13 @@ type TTSConfig struct {
 	CacheBytes int64 `yaml:"cache_bytes"`
 	// CacheDir, when set, keeps synthesized prompts on disk too.
 	CacheDir string `yaml:"cache_dir"`
+	// Fallback says the rest of a prompt when an engine fails; empty means
+	// none.
+	Fallback string `yaml:"fallback"`
+	// Breaker skips an engine that failed repeatedly for a cool-down.
+	Breaker ttsfallback.Config `yaml:"breaker"`
+	// Voxygen configures the Voxygen HTTP engine.
+	Voxygen voxygen.Config `yaml:"voxygen"`
 	// Google configures Google Cloud Text-to-Speech.
 	Google ttsgoogle.Config `yaml:"google"`
 	// Nuance configures the Nuance Mix TTSaaS engine.
@@ -315,22 +337,25 @@ type TTSConfig struct {
 
 // STTEngines and TTSEngines are the engine names each section accepts.
 var (
-	STTEngines = []string{EngineSphinx, EngineGoogle, EngineNuance}
-	TTSEngines = []string{EngineEspeak, EngineGoogle, EngineNuance}
+	STTEngines = []string{EngineSphinx, EngineGoogle, EngineNuance, EngineAlloMedia}
+	TTSEngines = []string{EngineEspeak, EngineGoogle, EngineNuance, EngineVoxygen}
 )
 
 // Used returns the engines the section names, Engine first, each once.
-func (c STTConfig) Used() []string { return used(c.Engine, c.Languages) }
+func (c STTConfig) Used() []string { return used(c.Engine, c.Languages, c.Fallback) }
 
 // Used returns the engines the section names, Engine first, each once.
-func (c TTSConfig) Used() []string { return used(c.Engine, c.Languages) }
+func (c TTSConfig) Used() []string { return used(c.Engine, c.Languages, c.Fallback) }
 
-func used(engine string, languages map[string]string) []string {
+func used(engine string, languages map[string]string, fallback string) []string {
 	out := []string{engine}
 	for _, e := range languages {
 		if !slices.Contains(out, e) {
 			out = append(out, e)
 		}
+	}
+	if fallback != "" && !slices.Contains(out, fallback) {
+		out = append(out, fallback)
 	}
 	return out
 }
@@ -406,9 +431,12 @@ func Default() Config {
 			IdleTimeout: live.DefaultIdleTimeout, MaxConversations: live.DefaultMaxConversations, SubscriberBuffer: live.DefaultSubscriberBuffer,
 			MaxSubscribers: live.DefaultMaxSubscribers, PingInterval: live.DefaultPingInterval}},
 		Voice: VoiceConfig{Language: "en-US",
-			STT: STTConfig{Engine: EngineSphinx, Languages: map[string]string{}},
-			TTS: TTSConfig{Engine: EngineEspeak, Languages: map[string]string{}, CacheBytes: 64 << 20,
-				Google: ttsgoogle.Config{Voices: map[string]string{}}},
+			STT: STTConfig{Engine: EngineSphinx, Languages: map[string]string{}, Fallback: EngineSphinx,
+				Breaker: sttfallback.Config{FailureThreshold: 3, CoolDown: 30 * time.Second, MaxReplay: 15 * time.Second}},
+			TTS: TTSConfig{Engine: EngineEspeak, Languages: map[string]string{}, CacheBytes: 64 << 20, Fallback: EngineEspeak,
+				Breaker: ttsfallback.Config{FailureThreshold: 3, CoolDown: 30 * time.Second},
+				Voxygen: voxygen.Config{Voices: map[string]string{}},
+				Google:  ttsgoogle.Config{Voices: map[string]string{}}},
 		},
 		Connectors: ConnectorsConfig{Web: WebConfig{Enabled: true, Config: web.Config{
 			Path: web.DefaultPath, AllowedOrigins: []string{}, Rate: web.DefaultRate, Burst: web.DefaultBurst,
@@ -626,6 +654,12 @@ func (c Config) Validate() error {
 		if !slices.Contains(e.known, e.engine) {
 			bad(e.key, "want one of %s, got %q", strings.Join(e.known, ", "), e.engine)
 		}
+	}
+	if f := c.Voice.STT.Fallback; f != "" && !slices.Contains(STTEngines, f) {
+		bad("voice.stt.fallback", "want one of %s or empty, got %q", strings.Join(STTEngines, ", "), f)
+	}
+	if f := c.Voice.TTS.Fallback; f != "" && !slices.Contains(TTSEngines, f) {
+		bad("voice.tts.fallback", "want one of %s or empty, got %q", strings.Join(TTSEngines, ", "), f)
 	}
 	for lang, e := range c.Voice.STT.Languages {
 		if !slices.Contains(STTEngines, e) {
