@@ -233,3 +233,36 @@ func testWideband(t *testing.T, codec, format, rtpmap string, pt uint8, step uin
 		t.Errorf("caller hears %.0f Hz, want the bot's 5000", f)
 	}
 }
+
+// TestDialWideband: an outbound call offers the configured codecs; the
+// called parole picks G.722 and both legs run at 16 kHz.
+func TestDialWideband(t *testing.T) {
+	rates := make(chan int, 1)
+	target := serve(t, sip.Config{Codecs: []string{"G722", "PCMU"}, OnCall: func(ctx context.Context, call telephony.Call) {
+		rates <- call.Info().Rate
+		for {
+			if _, err := call.Recv(ctx); err != nil {
+				return
+			}
+		}
+	}})
+	caller := serve(t, sip.Config{Codecs: []string{"opus", "G722", "PCMA"}, OnCall: func(context.Context, telephony.Call) {}})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	call, err := caller.Dial(ctx, "sip:agent@"+target.Addr().String(), sip.DialOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if call.Info().Rate != 16000 {
+		t.Errorf("outbound leg at %d Hz, want 16000 (G.722)", call.Info().Rate)
+	}
+	if r := <-rates; r != 16000 {
+		t.Errorf("called leg at %d Hz, want 16000", r)
+	}
+	if err := call.Hangup(ctx); err != nil {
+		t.Error(err)
+	}
+	if caller.Calls() != 0 {
+		t.Errorf("%d calls left on the caller after Hangup", caller.Calls())
+	}
+}

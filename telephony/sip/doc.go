@@ -44,9 +44,9 @@
 // [Server.Shutdown] drains: new INVITEs get 503 while calls go on; at its
 // deadline the remaining calls get a BYE.
 //
-// Outbound: [Server.Dial] places a call (INVITE with a PCMU/PCMA/
-// telephone-event offer, digest authentication on 401/407, ACK) that runs
-// like an inbound one. [Call.Transfer] sends REFER and follows the NOTIFY
+// Outbound: [Server.Dial] places a call (INVITE offering Config.Codecs and
+// telephone-event, digest authentication on 401/407, ACK) that runs like
+// an inbound one. [Call.Transfer] sends REFER and follows the NOTIFY
 // sipfrag progress; when the peer refuses REFER, or when asked to bridge,
 // it dials the target and relays audio and keys between the two legs.
 // Config.Register keeps a binding with a registrar or trunk (REGISTER with
@@ -60,5 +60,6 @@
 // Not done yet: 2xx retransmission of
 // re-INVITE answers (it is sent once), changing the codec in a re-INVITE
 // (488), being the target of a REFER (parole never gets transferred),
-// G.722 and Opus in the offers of outbound calls (Dial offers G.711).
+// RTP while the bot is silent (the leg sends only the frames given to
+// Send: no comfort noise), SRTP.
 package sip

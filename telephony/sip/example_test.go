@@ -70,3 +70,28 @@ func ExampleListen() {
 	// Output:
 	// <nil>
 }
+
+// NegotiateCodecs with parole's preferences: the caller lists PCMU first,
+// but the configuration ranks G.722 higher, so the call is wideband.
+func ExampleNegotiateCodecs() {
+	offer := "v=0\r\no=- 1 1 IN IP4 192.0.2.10\r\ns=-\r\nc=IN IP4 192.0.2.10\r\nt=0 0\r\n" +
+		"m=audio 49170 RTP/AVP 0 9 101\r\na=rtpmap:101 telephone-event/8000\r\na=sendonly\r\n"
+	m, err := sip.NegotiateCodecs([]byte(offer), []string{"G722", "PCMU"})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(m.Codec.Name, m.Codec.SampleRate(), m.Codec.ClockRate(), m.DTMF, m.Direction, m.RTCP)
+	// Output:
+	// G722 16000 8000 101 sendonly 192.0.2.10:49171
+}
+
+// SIP INFO bodies carrying a key, in the two common formats.
+func ExampleParseDTMFInfo() {
+	k1, _ := sip.ParseDTMFInfo("application/dtmf-relay", []byte("Signal=5\r\nDuration=160\r\n"))
+	k2, _ := sip.ParseDTMFInfo("application/dtmf", []byte("#"))
+	_, err := sip.ParseDTMFInfo("text/plain", []byte("5"))
+	fmt.Println(string(k1), string(k2), err)
+	// Output:
+	// 5 # sip: no DTMF key in INFO body: content type "text/plain"
+}

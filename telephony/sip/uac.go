@@ -80,13 +80,47 @@ func parseTarget(target, host string) (sip.Uri, error) {
 // Offer writes the SDP offer of an outbound call: PCMU, PCMA and
 // telephone-event/8000 at addr, sendrecv.
 func Offer(addr *net.UDPAddr, sessionID uint64) ([]byte, error) {
+	return OfferCodecs(addr, sessionID, nil)
+}
+
+// OfferCodecs is [Offer] with the codecs of prefs, in that order (empty:
+// PCMU and PCMA): payload types 0, 8, 9 and 111 for PCMU, PCMA, G.722 and
+// Opus, and telephone-event at 8000 Hz (101) and, with Opus, at 48000 Hz
+// (102).
+func OfferCodecs(addr *net.UDPAddr, sessionID uint64, prefs []string) ([]byte, error) {
 	if addr == nil || addr.IP == nil {
 		return nil, fmt.Errorf("sip: offer without a media address")
+	}
+	if len(prefs) == 0 {
+		prefs = []string{PCMU, PCMA}
 	}
 	ipver := "IP4"
 	if addr.IP.To4() == nil {
 		ipver = "IP6"
 	}
+	pts := map[string]uint8{PCMU: 0, PCMA: 8, G722: 9, Opus: 111}
+	var formats []string
+	var attrs []sdp.Attribute
+	opusOffered := false
+	seen := map[string]bool{}
+	for _, p := range prefs {
+		name, ok := canonicalCodec(p)
+		if !ok || seen[name] {
+			continue
+		}
+		seen[name] = true
+		c := Codec{Name: name, PayloadType: pts[name]}
+		formats = append(formats, strconv.Itoa(int(c.PayloadType)))
+		attrs = append(attrs, sdp.Attribute{Key: "rtpmap", Value: fmt.Sprintf("%d %s", c.PayloadType, c.rtpmap())})
+		opusOffered = opusOffered || name == Opus
+	}
+	formats = append(formats, "101")
+	attrs = append(attrs, sdp.Attribute{Key: "rtpmap", Value: "101 telephone-event/8000"}, sdp.Attribute{Key: "fmtp", Value: "101 0-16"})
+	if opusOffered {
+		formats = append(formats, "102")
+		attrs = append(attrs, sdp.Attribute{Key: "rtpmap", Value: "102 telephone-event/48000"}, sdp.Attribute{Key: "fmtp", Value: "102 0-16"})
+	}
+	attrs = append(attrs, sdp.Attribute{Key: "ptime", Value: "20"}, sdp.Attribute{Key: SendRecv})
 	sd := sdp.SessionDescription{
 		Origin: sdp.Origin{Username: "parole", SessionID: sessionID, SessionVersion: sessionID,
 			NetworkType: "IN", AddressType: ipver, UnicastAddress: addr.IP.String()},
@@ -96,19 +130,16 @@ func Offer(addr *net.UDPAddr, sessionID uint64) ([]byte, error) {
 		TimeDescriptions: []sdp.TimeDescription{{}},
 		MediaDescriptions: []*sdp.MediaDescription{{
 			MediaName: sdp.MediaName{Media: "audio", Port: sdp.RangedPort{Value: addr.Port},
-				Protos: []string{"RTP", "AVP"}, Formats: []string{"0", "8", "101"}},
-			Attributes: []sdp.Attribute{
-				{Key: "rtpmap", Value: "0 PCMU/8000"}, {Key: "rtpmap", Value: "8 PCMA/8000"},
-				{Key: "rtpmap", Value: "101 telephone-event/8000"}, {Key: "fmtp", Value: "101 0-16"},
-				{Key: "ptime", Value: "20"}, {Key: SendRecv},
-			},
+				Protos: []string{"RTP", "AVP"}, Formats: formats},
+			Attributes: attrs,
 		}},
 	}
 	return sd.Marshal()
 }
 
 // Dial places an outbound call (UAC) to target, a SIP URI: INVITE with an
-// SDP offer (PCMU, PCMA, telephone-event), provisional responses, digest
+// SDP offer (Config.Codecs, else PCMU and PCMA, and telephone-event),
+// provisional responses, digest
 // authentication when challenged (opts), then ACK of the 200. The call
 // counts against Config.MaxCalls and Serve must be running. The caller
 // owns the call and ends it with Hangup. An unanswered or refused call is
@@ -146,7 +177,7 @@ func (s *Server) Dial(ctx context.Context, target string, opts DialOptions) (*Ca
 		rtcpConn.Close()
 	}
 	sessID := uint64(time.Now().UnixNano())
-	offer, err := Offer(conn.LocalAddr().(*net.UDPAddr), sessID)
+	offer, err := OfferCodecs(conn.LocalAddr().(*net.UDPAddr), sessID, s.cfg.Codecs)
 	if err != nil {
 		release()
 		closeMedia()
@@ -170,7 +201,11 @@ func (s *Server) Dial(ctx context.Context, target string, opts DialOptions) (*Ca
 		closeMedia()
 		return nil, fmt.Errorf("%w: %s: %w", ErrCallFailed, target, err)
 	}
-	m, err := Negotiate(dlg.InviteResponse.Body())
+	prefs := s.cfg.Codecs
+	if len(prefs) == 0 {
+		prefs = []string{PCMU, PCMA}
+	}
+	m, err := NegotiateCodecs(dlg.InviteResponse.Body(), prefs)
 	if err != nil {
 		_ = dlg.Ack(ctx)
 		_ = dlg.Bye(ctx)
@@ -185,7 +220,7 @@ func (s *Server) Dial(ctx context.Context, target string, opts DialOptions) (*Ca
 		closeMedia()
 		return nil, fmt.Errorf("%w: %s: ACK: %w", ErrCallFailed, target, err)
 	}
-	info := telephony.Info{ID: dlg.InviteRequest.CallID().Value(), Channel: "sip", Rate: rate, To: uri.String()}
+	info := telephony.Info{ID: dlg.InviteRequest.CallID().Value(), Channel: "sip", Rate: m.Codec.SampleRate(), To: uri.String()}
 	if h := dlg.InviteRequest.From(); h != nil {
 		info.From = h.Address.String()
 	}
