@@ -77,6 +77,7 @@ type Call struct {
 	peer   sip.Uri // the remote target (Contact)
 	onEnd  func()  // outbound calls: frees the slot once hung up
 	notify chan int
+	acks   map[uint32]chan struct{} // re-INVITE answers awaiting their ACK, by CSeq; under mu
 
 	// SDP of the call, for re-INVITE answers.
 	sdpMu      sync.Mutex
@@ -174,6 +175,7 @@ func newCall(p callParams) (*Call, error) {
 		decoded: make([]int16, 0, 6*frameN), padded: make([]int16, frameN),
 		byeDone: p.byeDone, bye: p.bye,
 		done: make(chan struct{}), expired: make(chan struct{}), jb: jb, started: now,
+		acks:    map[uint32]chan struct{}{},
 		timeout: p.timeout, rtcpInterval: p.rtcpInterval,
 		cname:   fmt.Sprintf("parole-%08x@%s", rand.Uint32(), p.conn.LocalAddr().(*net.UDPAddr).IP),
 		frame:   media.Frame{Samples: make([]int16, frameN), Rate: pcmRate},

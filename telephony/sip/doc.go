@@ -21,8 +21,10 @@
 // sendonly or inactive (or c=0.0.0.0) puts the call on hold — the answer
 // says recvonly or inactive and Send stops sending RTP while keeping its
 // clock — and sendrecv resumes. A re-INVITE without SDP or an UPDATE
-// without a body is a session refresh. SIP INFO with application/dtmf-relay
-// ("Signal=5") or application/dtmf bodies delivers keys through Recv.
+// without a body is a session refresh. The 2xx answering a re-INVITE is
+// retransmitted until its ACK comes (RFC 3261 §13.3.1.4). SIP INFO with
+// application/dtmf-relay ("Signal=5") or application/dtmf bodies delivers
+// keys through Recv.
 //
 // Media is symmetric RTP: the leg sends to where the caller's packets come
 // from (the SDP address until the first packet). Received audio goes
@@ -57,9 +59,7 @@
 // certificate and key, or a tls.Config); each transport's Contact carries
 // its transport parameter.
 //
-// Not done yet: 2xx retransmission of
-// re-INVITE answers (it is sent once), changing the codec in a re-INVITE
-// (488), being the target of a REFER (parole never gets transferred),
-// RTP while the bot is silent (the leg sends only the frames given to
-// Send: no comfort noise), SRTP.
+// Not done yet: changing the codec in a re-INVITE (488), being the target
+// of a REFER (parole never gets transferred), RTP while the bot is silent
+// (the leg sends only the frames given to Send: no comfort noise), SRTP.
 package sip

@@ -54,7 +54,75 @@ func inDialog(ctx context.Context, t *testing.T, dlg *sipgo.DialogClientSession,
 	if err != nil {
 		t.Fatalf("%s: %v", method, err)
 	}
+	if method == sipmsg.INVITE && res.IsSuccess() {
+		ack := sipmsg.NewRequest(sipmsg.ACK, dlg.InviteResponse.Contact().Address)
+		if err := dlg.WriteRequest(ack); err != nil {
+			t.Fatalf("ACK: %v", err)
+		}
+	}
 	return res
+}
+
+// TestReInviteRetransmit: the 2xx to a re-INVITE is retransmitted (T1,
+// 2·T1, …) until the ACK comes, and not after it.
+func TestReInviteRetransmit(t *testing.T) {
+	h := newHeldCall()
+	srv := serve(t, sip.Config{OnCall: h.onCall})
+	u := newUAC(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	dlg, err := u.call(ctx, srv, sdpOffer(40000, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dlg.Close()
+	h.call(t)
+	count := func(ack bool) int {
+		req := sipmsg.NewRequest(sipmsg.INVITE, dlg.InviteResponse.Contact().Address)
+		req.AppendHeader(sipmsg.NewHeader("Content-Type", "application/sdp"))
+		req.SetBody(sdpOffer(40000, "0"))
+		tx, err := dlg.TransactionRequest(ctx, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Terminate()
+		var mu sync.Mutex
+		n := 0
+		tx.OnRetransmission(func(res *sipmsg.Response) { // RFC 6026: 2xx copies in the Accepted state
+			mu.Lock()
+			n++
+			mu.Unlock()
+		})
+		end := time.After(1800 * time.Millisecond)
+		for {
+			select {
+			case res := <-tx.Responses():
+				if res.StatusCode != 200 {
+					continue
+				}
+				mu.Lock()
+				n++
+				mu.Unlock()
+				if ack {
+					if err := dlg.WriteRequest(sipmsg.NewRequest(sipmsg.ACK, dlg.InviteResponse.Contact().Address)); err != nil {
+						t.Fatal(err)
+					}
+				}
+			case <-end:
+				mu.Lock()
+				defer mu.Unlock()
+				return n
+			}
+		}
+	}
+	if n := count(false); n < 3 {
+		t.Errorf("%d 200s in 1.8 s without ACK, want 3 (at 0, 0.5 and 1.5 s)", n)
+	}
+	if n := count(true); n != 1 {
+		t.Errorf("%d 200s in 1.8 s with an ACK, want 1", n)
+	}
+	_ = dlg.Bye(ctx)
+	<-h.ended
 }
 
 // heldCall is an OnCall that keeps the call until it ends and hands it

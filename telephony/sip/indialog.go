@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 )
@@ -100,7 +101,58 @@ func (s *Server) onReInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	res := sip.NewSDPResponseFromRequest(req, answer)
 	res.AppendHeader(s.contactFor(req))
-	_ = tx.Respond(res)
+	// RFC 3261 §13.3.1.4: the UAS retransmits its 2xx, from T1 doubling
+	// up to T2, until the ACK comes, for at most 64*T1.
+	seq := req.CSeq().SeqNo
+	acked := make(chan struct{})
+	c.mu.Lock()
+	c.acks[seq] = acked
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.acks, seq)
+		c.mu.Unlock()
+	}()
+	if err := tx.Respond(res); err != nil {
+		return
+	}
+	wait, interval := time.NewTimer(sip.T1), sip.T1
+	defer wait.Stop()
+	give := time.NewTimer(64 * sip.T1)
+	defer give.Stop()
+	for {
+		select {
+		case <-acked:
+			return
+		case <-wait.C:
+			if tx.Respond(res) != nil {
+				return
+			}
+			interval = min(2*interval, sip.T2)
+			wait.Reset(interval)
+		case <-give.C:
+			s.log.Info("sip: no ACK for the re-INVITE answer", "call", c.info.ID)
+			return
+		case <-c.done:
+			return
+		case <-c.byeDone:
+			return
+		}
+	}
+}
+
+// onAck takes an ACK: the dialog's (for the INVITE's 2xx) and a call's
+// re-INVITE answer.
+func (s *Server) onAck(req *sip.Request, tx sip.ServerTransaction) {
+	_ = s.dialogsFor(req).ReadAck(req, tx) // an ACK of nothing we know is dropped
+	if c := s.lookup(req); c != nil && req.CSeq() != nil {
+		c.mu.Lock()
+		if ch, ok := c.acks[req.CSeq().SeqNo]; ok {
+			close(ch)
+			delete(c.acks, req.CSeq().SeqNo)
+		}
+		c.mu.Unlock()
+	}
 }
 
 // onUpdate answers UPDATE (RFC 3311) in a call: with SDP like a

@@ -229,9 +229,7 @@ func Listen(cfg Config) (*Server, error) {
 	srv.OnInfo(s.onInfo)
 	srv.OnNotify(s.onNotify)
 	srv.OnRequest(sip.UPDATE, s.onUpdate)
-	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {
-		_ = s.dialogsFor(req).ReadAck(req, tx) // an ACK of nothing we know is dropped
-	})
+	srv.OnAck(s.onAck)
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
 		if err := s.dialogsFor(req).ReadBye(req, tx); err == nil {
 			return
