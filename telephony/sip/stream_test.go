@@ -166,3 +166,27 @@ func TestStreamConfigErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSippByeFromParole: the bot hangs up after 2 s; sipp, which waits
+// for the BYE, must get it and answer 200 (sipp fails its call otherwise).
+func TestSippByeFromParole(t *testing.T) {
+	sipp := testutil.RequireTool(t, "sipp", "sip-tester")
+	testutil.RequireFile(t, "/usr/share/sip-tester/g711a.pcap", "sip-tester")
+	hungUp := make(chan error, 1)
+	srv := serve(t, sip.Config{OnCall: func(ctx context.Context, call telephony.Call) {
+		time.Sleep(2 * time.Second)
+		hungUp <- call.Hangup(ctx)
+	}})
+	cmd := exec.Command(sipp, "-sf", "testdata/uac_wait_bye.xml", "-m", "1",
+		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
+		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)&^1),
+		"-timeout", "20s", "-timeout_error", "-nostdin", "-trace_err", "-error_file", t.TempDir()+"/errors.log",
+		srv.Addr().String())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("sipp did not get parole's BYE: %v\n%s", err, tail(out))
+	}
+	if err := <-hungUp; err != nil {
+		t.Errorf("Hangup: %v (sipp answered the BYE?)", err)
+	}
+}
