@@ -168,20 +168,31 @@ func TestStreamConfigErrors(t *testing.T) {
 }
 
 // TestSippByeFromParole: the bot hangs up after 2 s; sipp, which waits
-// for the BYE, must get it and answer 200 (sipp fails its call otherwise).
+// for the BYE, must get it and answer 200 (sipp fails its call otherwise),
+// over UDP and over TCP.
 func TestSippByeFromParole(t *testing.T) {
+	for _, transport := range []string{"u1", "t1"} {
+		t.Run(transport, func(t *testing.T) { testSippByeFromParole(t, transport) })
+	}
+}
+
+func testSippByeFromParole(t *testing.T, transport string) {
 	sipp := testutil.RequireTool(t, "sipp", "sip-tester")
 	testutil.RequireFile(t, "/usr/share/sip-tester/g711a.pcap", "sip-tester")
 	hungUp := make(chan error, 1)
-	srv := serve(t, sip.Config{OnCall: func(ctx context.Context, call telephony.Call) {
+	srv := serve(t, sip.Config{TCPAddr: "127.0.0.1:0", OnCall: func(ctx context.Context, call telephony.Call) {
 		time.Sleep(2 * time.Second)
 		hungUp <- call.Hangup(ctx)
 	}})
-	cmd := exec.Command(sipp, "-sf", "testdata/uac_wait_bye.xml", "-m", "1",
+	target := srv.Addr().String()
+	if transport == "t1" {
+		target = srv.TCPAddr().String()
+	}
+	cmd := exec.Command(sipp, "-sf", "testdata/uac_wait_bye.xml", "-m", "1", "-t", transport,
 		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
 		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)&^1),
 		"-timeout", "20s", "-timeout_error", "-nostdin", "-trace_err", "-error_file", t.TempDir()+"/errors.log",
-		srv.Addr().String())
+		target)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("sipp did not get parole's BYE: %v\n%s", err, tail(out))
