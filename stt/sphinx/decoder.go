@@ -6,6 +6,8 @@ package sphinx
 #include <string.h>
 #include <pocketsphinx.h>
 #include <sphinxbase/err.h>
+#include <sphinxbase/feat.h>
+#include <sphinxbase/cmn.h>
 
 static ps_decoder_t *parole_ps_new(int argc, char **argv) {
 	cmd_ln_t *cfg = cmd_ln_parse_r(NULL, ps_args(), argc, argv, FALSE);
@@ -70,6 +72,35 @@ static int parole_ps_nbest(ps_decoder_t *ps, int max, int *scores, char *buf, in
 	return n;
 }
 
+// parole_ps_cmn reads (set == 0) or restores (set != 0) the state of the
+// decoder's live cepstral mean normalization: the mean, the running sum and
+// its frame count, n values each. It returns n, or 0 when the decoder has
+// no live CMN of that length.
+static int parole_ps_cmn(ps_decoder_t *ps, float *mean, float *sum, int *nframe, int n, int set) {
+	feat_t *f = ps_get_feat(ps);
+	cmn_t *c;
+	int i;
+	if (f == NULL || f->cmn_struct == NULL || f->cmn_struct->veclen != n) {
+		return 0;
+	}
+	c = f->cmn_struct;
+	for (i = 0; i < n; i++) {
+		if (set) {
+			c->cmn_mean[i] = mean[i];
+			c->sum[i] = sum[i];
+		} else {
+			mean[i] = c->cmn_mean[i];
+			sum[i] = c->sum[i];
+		}
+	}
+	if (set) {
+		c->nframe = *nframe;
+	} else {
+		*nframe = c->nframe;
+	}
+	return n;
+}
+
 static void parole_ps_quiet(void) {
 	err_set_logfp(NULL);
 }
@@ -95,6 +126,10 @@ type decoder struct {
 	ps       *C.ps_decoder_t
 	searches []string // loaded grammar/kws searches, oldest first
 	inUtt    bool
+
+	// utt is the audio of the utterance in progress (at the decoder's
+	// rate, from a little before its speech), kept for a second pass
+	utt []int16
 
 	// scratch for word segmentation
 	sf, ef, prob []C.int
@@ -261,6 +296,32 @@ func (d *decoder) process(samples []int16) error {
 		return errors.New("sphinx: ps_process_raw failed")
 	}
 	return nil
+}
+
+// cmnLen is the length of the en-us model's cepstral vector.
+const cmnLen = 13
+
+// cmnState is the state of pocketsphinx's live cepstral mean
+// normalization: the mean subtracted from every frame, and the running sum
+// and frame count the mean is updated from at the end of each utterance
+// (sphinxbase's cmn_live_update).
+type cmnState struct {
+	mean, sum [cmnLen]float32
+	n         C.int
+}
+
+// frames is the number of frames the running sum holds.
+func (c *cmnState) frames() int { return int(c.n) }
+
+// cmn reads the decoder's live CMN state; ok is false when it has none.
+func (d *decoder) cmn() (st cmnState, ok bool) {
+	ok = C.parole_ps_cmn(d.ps, (*C.float)(unsafe.Pointer(&st.mean[0])), (*C.float)(unsafe.Pointer(&st.sum[0])), &st.n, cmnLen, 0) == cmnLen
+	return st, ok
+}
+
+// setCMN restores a state read by cmn.
+func (d *decoder) setCMN(st *cmnState) bool {
+	return C.parole_ps_cmn(d.ps, (*C.float)(unsafe.Pointer(&st.mean[0])), (*C.float)(unsafe.Pointer(&st.sum[0])), &st.n, cmnLen, 1) == cmnLen
 }
 
 func (d *decoder) inSpeech() bool { return C.ps_get_in_speech(d.ps) != 0 }

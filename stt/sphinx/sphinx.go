@@ -83,9 +83,19 @@ type Config struct {
 	// MinConfidence rejects grammar results whose posterior probability is
 	// below it (0 disables the check).
 	MinConfidence float64
+	// CMNShift is how far (Euclidean distance of the 13 cepstral means)
+	// an utterance may move the decoder's live cepstral mean before the
+	// utterance is decoded a second time with the mean it produced (see
+	// the package documentation). Zero means DefaultCMNShift; negative
+	// disables the second pass.
+	CMNShift float64
 	// Args are extra pocketsphinx arguments ("-beam", "1e-60", …).
 	Args []string
 }
+
+// DefaultCMNShift is the cepstral-mean shift above which an utterance is
+// decoded again with its own mean.
+const DefaultCMNShift = 5
 
 // telephoneCMN is the initial cepstral mean for 8 kHz audio upsampled to
 // 16 kHz: the model's own -cmninit is for wideband audio, so the first
@@ -135,6 +145,9 @@ func New(cfg Config) (*Recognizer, error) {
 	}
 	if cfg.GarbageWeight == 0 {
 		cfg.GarbageWeight = DefaultGarbageWeight
+	}
+	if cfg.CMNShift == 0 {
+		cfg.CMNShift = DefaultCMNShift
 	}
 	if cfg.FrontEnd != Upsample && cfg.FrontEnd != Native8k {
 		return nil, fmt.Errorf("sphinx: unknown front end %d", cfg.FrontEnd)

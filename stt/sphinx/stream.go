@@ -87,6 +87,7 @@ func (r *Recognizer) stream(ctx context.Context, cfg stt.Config) (*Stream, error
 		return nil, err
 	}
 	s.dec = d
+	s.beginUtterance()
 	if ctx.Done() != nil {
 		s.stop = context.AfterFunc(ctx, func() { s.abort(ctx.Err()) })
 	}
@@ -111,7 +112,12 @@ type Stream struct {
 	rs       *resample.Resampler
 	buf      []int16
 	fed      int64 // samples given to the decoder
-	frames   int   // frames written
+	uttOff   int64 // offset in fed samples of dec.utt[0]
+	uttFull  bool  // the utterance outgrew maxSecondPass: no second pass
+	cmn0     cmnState
+	cmn0OK   bool          // cmn0 holds the CMN state at the utterance's start
+	tOff     time.Duration // added to the decoder's frame times (second passes)
+	frames   int           // frames written
 	speaking bool
 	ended    bool   // CloseSend, single utterance done, or aborted
 	lastHyp  []byte // last interim text sent
@@ -149,12 +155,14 @@ func (s *Stream) Write(f *media.Frame) error {
 		s.buf = s.rs.Process(s.buf[:0], in)
 		in = s.buf
 	}
-	if err := s.dec.process(in); err != nil {
+	if err := s.feed(in); err != nil {
 		return s.fail(err)
 	}
-	s.fed += int64(len(in))
 	s.frames++
 	speech := s.dec.inSpeech()
+	if !speech && !s.speaking {
+		s.trimUtterance()
+	}
 	switch {
 	case speech && !s.speaking:
 		s.speaking = true
@@ -164,6 +172,89 @@ func (s *Stream) Write(f *media.Frame) error {
 		return s.endUtterance(true)
 	}
 	return nil
+}
+
+// preRoll is the audio kept before the decoder's voice detector triggers,
+// for a second pass over the utterance: more than the detector's own
+// look-back (-vad_prespeech, 0.2 s, and -vad_startspeech, 0.1 s).
+const preRoll = time.Second
+
+// maxSecondPass bounds the utterance audio kept for a second pass; a longer
+// utterance keeps its first result.
+const maxSecondPass = 20 * time.Second
+
+// feed runs the decoder on samples at its rate and keeps them for a second
+// pass.
+func (s *Stream) feed(in []int16) error {
+	if err := s.dec.process(in); err != nil {
+		return err
+	}
+	s.fed += int64(len(in))
+	if !s.uttFull {
+		if len(s.dec.utt)+len(in) > int(maxSecondPass.Seconds()*float64(s.decRate)) {
+			s.uttFull = true
+			return nil
+		}
+		s.dec.utt = append(s.dec.utt, in...)
+	}
+	return nil
+}
+
+// trimUtterance drops the kept audio older than preRoll while no speech
+// is heard (copying once a second of it has piled up).
+func (s *Stream) trimUtterance() {
+	keep := int(preRoll.Seconds() * float64(s.decRate))
+	if s.uttFull || len(s.dec.utt) < 2*keep {
+		return
+	}
+	drop := len(s.dec.utt) - keep
+	n := copy(s.dec.utt, s.dec.utt[drop:])
+	s.dec.utt = s.dec.utt[:n]
+	s.uttOff += int64(drop)
+}
+
+// beginUtterance notes the start of a decoder utterance: its audio is kept
+// from here, and the cepstral mean it starts with.
+func (s *Stream) beginUtterance() {
+	s.dec.utt = s.dec.utt[:0]
+	s.uttOff, s.uttFull = s.fed, false
+	s.cmn0, s.cmn0OK = s.dec.cmn()
+}
+
+// cmnShift is how far the utterance just ended moved the live cepstral
+// mean (0 when unknown).
+func (s *Stream) cmnShift() (cmnState, float64) {
+	st, ok := s.dec.cmn()
+	if !ok || !s.cmn0OK {
+		return st, 0
+	}
+	d := 0.0
+	for i := range st.mean {
+		x := float64(st.mean[i] - s.cmn0.mean[i])
+		d += x * x
+	}
+	return st, math.Sqrt(d)
+}
+
+// secondPass decodes the utterance just ended again, with the cepstral
+// mean it left (pocketsphinx updates the live mean only at the end of an
+// utterance, so an utterance is decoded with the mean of the audio heard
+// before it, or with -cmninit on a fresh decoder). after is the CMN state
+// the first pass left; it is restored, so the utterance counts once in
+// the mean. The decoder's frame count goes on (the kept audio is fed
+// again after the stream's), so word times are shifted back by tOff.
+func (s *Stream) secondPass(after *cmnState) (stt.Result, bool, error) {
+	d := s.dec
+	if err := d.startUtt(); err != nil {
+		return stt.Result{}, false, err
+	}
+	s.tOff += s.time(s.uttOff) - s.time(s.fed)
+	if err := errors.Join(d.process(d.utt), d.endUtt()); err != nil {
+		return stt.Result{}, false, err
+	}
+	res, ok := s.result()
+	d.setCMN(after)
+	return res, ok, nil
 }
 
 // interim sends the partial hypothesis when it changed.
@@ -192,6 +283,17 @@ func (s *Stream) endUtterance(restart bool) error {
 		return s.fail(err)
 	}
 	res, ok := s.result()
+	if after, shift := s.cmnShift(); s.r.cfg.CMNShift > 0 && shift > s.r.cfg.CMNShift && !s.uttFull && len(s.dec.utt) > 0 {
+		// the utterance was decoded with a mean far from its own (a
+		// fresh decoder's -cmninit, or another line's): decode it again
+		res2, ok2, err := s.secondPass(&after)
+		if err != nil {
+			return s.fail(err)
+		}
+		if ok2 {
+			res, ok = res2, true
+		}
+	}
 	if !ok {
 		// the voice detector heard speech but the search kept no path
 		// (nothing in the grammar fits): a no-match, not silence
@@ -206,6 +308,7 @@ func (s *Stream) endUtterance(restart bool) error {
 		if err := s.dec.startUtt(); err != nil {
 			return s.fail(err)
 		}
+		s.beginUtterance()
 	}
 	return nil
 }
@@ -234,8 +337,8 @@ func (s *Stream) result() (stt.Result, bool) {
 			continue
 		}
 		wordFrames += w.ef - w.sf + 1
-		start := time.Duration(w.sf) * 10 * time.Millisecond
-		end := time.Duration(w.ef+1) * 10 * time.Millisecond
+		start := s.tOff + time.Duration(w.sf)*10*time.Millisecond
+		end := s.tOff + time.Duration(w.ef+1)*10*time.Millisecond
 		if first {
 			res.Start = start
 			first = false
@@ -360,7 +463,7 @@ func (s *Stream) CloseSend() error {
 	if s.rs != nil {
 		// the resampler's tail: the last Delay() samples of speech
 		s.buf = s.rs.Flush(s.buf[:0])
-		if err := s.dec.process(s.buf); err != nil {
+		if err := s.feed(s.buf); err != nil {
 			return s.fail(err)
 		}
 	}
