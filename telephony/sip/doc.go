@@ -10,7 +10,9 @@
 // codec's clock rate when offered; 488 when the offer has
 // no common codec, 486 Busy Here at the call limit, 503 when no RTP port is
 // free or the server is draining, 404 when the called user has no route.
-// Once the ACK comes, the server runs Config.OnCall with the call.
+// With Config.Ring the server sends 180 Ringing first and answers after
+// that long; a CANCEL meanwhile gets 200 and the INVITE 487. Once the ACK
+// comes, the server runs Config.OnCall with the call.
 // A BYE from the caller ends Recv with telephony.ErrHangup; Hangup sends BYE.
 //
 // Routing: Config.Routes maps the called user (Request-URI, else To) to a

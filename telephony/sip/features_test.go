@@ -834,3 +834,61 @@ func TestParseDTMFInfo(t *testing.T) {
 		}
 	}
 }
+
+// TestCancel: with Ring set, the server rings (180); the caller's CANCEL
+// ends the attempt with 487 and OnCall never runs. Without a CANCEL the
+// call is answered after the ring.
+func TestCancel(t *testing.T) {
+	h := newHeldCall()
+	srv := serve(t, sip.Config{OnCall: h.onCall, Ring: time.Second})
+	u := newUAC(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	to := sipmsg.Uri{Scheme: "sip", User: "bot", Host: "127.0.0.1", Port: srv.Addr().Port}
+	dlg, err := u.dialogs.Invite(ctx, to, sdpOffer(40000, "0"), sipmsg.NewHeader("Content-Type", "application/sdp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ringing := make(chan struct{})
+	var once sync.Once
+	wctx, stop := context.WithCancel(ctx)
+	go func() {
+		<-ringing
+		stop() // WaitAnswer sends CANCEL when its context ends
+	}()
+	err = dlg.WaitAnswer(wctx, sipgo.AnswerOptions{OnResponse: func(res *sipmsg.Response) error {
+		if res.StatusCode == 180 {
+			once.Do(func() { close(ringing) })
+		}
+		return nil
+	}})
+	dlg.Close()
+	if err == nil {
+		t.Fatal("answered despite the CANCEL")
+	}
+	select {
+	case <-ringing:
+	default:
+		t.Error("no 180 Ringing")
+	}
+	select {
+	case c := <-h.calls:
+		t.Fatalf("OnCall ran for a cancelled call %s", c.Info().ID)
+	case <-time.After(1500 * time.Millisecond): // past the ring
+	}
+	if n := srv.Calls(); n != 0 {
+		t.Errorf("%d calls after the CANCEL", n)
+	}
+	start := time.Now()
+	dlg2, err := u.call(ctx, srv, sdpOffer(40000, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dlg2.Close()
+	if d := time.Since(start); d < time.Second {
+		t.Errorf("answered after %v, before the 1 s ring", d)
+	}
+	h.call(t)
+	_ = dlg2.Bye(ctx)
+	<-h.ended
+}

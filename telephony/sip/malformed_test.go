@@ -48,7 +48,7 @@ func TestMalformed(t *testing.T) {
 			t.Logf("%s: not sent: %v", tc.name, err) // a datagram too large for the loopback MTU is fine
 			continue
 		}
-		status, res := readStatus(conn, 500*time.Millisecond)
+		status, res := readStatus(conn, 250*time.Millisecond)
 		if status >= 300 && strings.HasPrefix(tc.msg, "INVITE ") {
 			if ack := ackFor(tc.msg, res); ack != "" { // ends the server's INVITE transaction
 				_, _ = conn.WriteToUDP([]byte(ack), to)

@@ -70,6 +70,10 @@ type Config struct {
 	// DefaultRoute is the route of a call whose called user is not in
 	// Routes. Empty with Routes set: such calls get 404 Not Found.
 	DefaultRoute string `yaml:"default_route"`
+	// Ring, when positive, sends 180 Ringing and answers after that long;
+	// a CANCEL meanwhile ends the attempt (487) without running OnCall.
+	// Zero answers at once.
+	Ring time.Duration `yaml:"ring"`
 	// MediaTimeout ends a call (BYE, and Recv returns an error wrapping
 	// [ErrMediaTimeout] and telephony.ErrHangup) when neither RTP nor RTCP
 	// came from the caller for that long; a caller on hold that sends no
@@ -149,6 +153,9 @@ func Listen(cfg Config) (*Server, error) {
 		if user == "" || route == "" {
 			return nil, fmt.Errorf("%w: route %q → %q: empty user or route", ErrConfig, user, route)
 		}
+	}
+	if cfg.Ring < 0 {
+		return nil, fmt.Errorf("%w: Ring %v", ErrConfig, cfg.Ring)
 	}
 	if cfg.MediaTimeout < 0 {
 		return nil, fmt.Errorf("%w: MediaTimeout %v", ErrConfig, cfg.MediaTimeout)
@@ -552,6 +559,25 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	if h := req.To(); h != nil {
 		info.To = h.Address.String()
+	}
+	if s.cfg.Ring > 0 { // ring: a CANCEL now gets 200 and the INVITE 487 (sipgo's transaction layer)
+		_ = dlg.Respond(sip.StatusRinging, "Ringing", nil)
+		t := time.NewTimer(s.cfg.Ring)
+		select {
+		case <-t.C:
+		case <-tx.Done():
+			t.Stop()
+			s.log.Info("sip: call cancelled while ringing", "call", info.ID)
+			release()
+			closeMedia()
+			return
+		case <-s.ctx.Done():
+			t.Stop()
+			release()
+			closeMedia()
+			_ = dlg.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil)
+			return
+		}
 	}
 	call, err := newCall(callParams{
 		info: info, route: route, media: m, conn: conn, rtcpConn: rtcpConn,

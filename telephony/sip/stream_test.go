@@ -26,33 +26,6 @@ import (
 	"github.com/parole-voice/parole/telephony/sip"
 )
 
-// TestSippTCP: sipp calls over TCP (-t t1) with the same scenario as the
-// UDP test: PCMA, key 1, the g711a capture, BYE.
-func TestSippTCP(t *testing.T) {
-	sipp := testutil.RequireTool(t, "sipp", "sip-tester")
-	testutil.RequireFile(t, "/usr/share/sip-tester/g711a.pcap", "sip-tester")
-	recs := make(chan callRecord, 1)
-	srv := serve(t, sip.Config{TCPAddr: "127.0.0.1:0", OnCall: recordingHandler(time.Second, recs)})
-	cmd := exec.Command(sipp, "-sf", "testdata/uac_pcma.xml", "-m", "1", "-t", "t1",
-		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
-		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)&^1),
-		"-timeout", "40s", "-timeout_error", "-nostdin", "-trace_err", "-error_file", t.TempDir()+"/errors.log",
-		srv.TCPAddr().String())
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("sipp over TCP failed: %v\n%s", err, tail(out))
-	}
-	var rec callRecord
-	select {
-	case rec = <-recs:
-	case <-time.After(10 * time.Second):
-		t.Fatal("OnCall did not return after the caller's BYE")
-	}
-	if !errors.Is(rec.recvErr, telephony.ErrHangup) || rec.keys != "1" || rec.loud < 100 || rec.sent != 50 {
-		t.Errorf("call over TCP: %+v", rec)
-	}
-}
-
 // testCert writes a self-signed certificate for 127.0.0.1 and returns the
 // PEM files and a pool trusting it.
 func testCert(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
