@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"os/exec"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -185,5 +187,64 @@ hungUp:
 	}
 	if heard[waitGreeting] < time.Second || heard[waitReply] < time.Second {
 		t.Errorf("caller heard %v of greeting and %v of reply, want ≥ 1 s each", heard[waitGreeting], heard[waitReply])
+	}
+}
+
+// TestSippDTMFMenu: sipp presses 2 (an RFC 4733 capture shipped with
+// sip-tester) during the demo flow's greeting; the menu takes the key and
+// the bot asks for the day of the appointment.
+func TestSippDTMFMenu(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real engines: skipped with -short")
+	}
+	sipp := testutil.RequireTool(t, "sipp", "sip-tester")
+	testutil.RequireFile(t, "/usr/share/sip-tester/dtmf_2833_2.pcap", "sip-tester")
+	testutil.RequireFile(t, sphinx.DefaultLM, "pocketsphinx-en-us")
+	rec, err := sphinx.New(sphinx.Config{})
+	if err != nil {
+		t.Fatalf("stt/sphinx: %v", err)
+	}
+	defer rec.Close()
+	synth, err := espeak.New(espeak.Options{})
+	if err != nil {
+		t.Fatalf("tts/espeak: %v", err)
+	}
+	fl, err := flow.Demo()
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := flow.New(fl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := &replies{}
+	runErr := make(chan error, 1)
+	srv := serve(t, sip.Config{OnCall: func(ctx context.Context, call telephony.Call) {
+		runErr <- session.Run(ctx, call, session.Config{
+			Dialog: runner.New(eng, store.NewMemory(store.Options{})), Recognizer: rec, Synthesizer: synth,
+			Observer: obs, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
+	}})
+	cmd := exec.Command(sipp, "-sf", "testdata/uac_dtmf_menu.xml", "-m", "1",
+		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
+		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)&^1),
+		"-timeout", "30s", "-timeout_error", "-nostdin", "-trace_err", "-error_file", t.TempDir()+"/errors.log",
+		srv.Addr().String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sipp failed: %v\n%s", err, tail(out))
+	}
+	select {
+	case err := <-runErr:
+		if err != nil {
+			t.Errorf("session.Run: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("session.Run did not return after the caller's BYE")
+	}
+	obs.mu.Lock()
+	texts := obs.texts
+	obs.mu.Unlock()
+	if len(texts) < 2 || texts[1] != "Which day would you like to come?" {
+		t.Fatalf("replies %q, want the day question after key 2", texts)
 	}
 }
