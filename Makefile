@@ -16,7 +16,7 @@ RUN_DEBS  = gcc pkg-config libopus-dev espeak-ng libespeak-ng-dev \
 TEST_DEBS = $(RUN_DEBS) libspeexdsp-dev libsoxr-dev ffmpeg sox espeak-ng \
             asterisk-core-sounds-en-wav asterisk-core-sounds-en \
             sip-tester tshark redis-server python3-num2words chromium \
-            valgrind openssl
+            valgrind openssl baresip-core
 
 .PHONY: run build test vet lint bench fuzz deps-run deps-test clean
 
