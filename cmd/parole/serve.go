@@ -213,6 +213,7 @@ func newPhone(c config.SIPConfig, v *voice, logger *slog.Logger) (*sip.Server, e
 		Addr: c.Listen, MediaIP: c.MediaIP, RTPPortMin: c.RTPPortMin, RTPPortMax: c.RTPPortMax, MaxCalls: c.MaxCalls,
 		TCPAddr: c.TCPListen, TLSAddr: c.TLSListen, TLSCertFile: c.TLSCertFile, TLSKeyFile: c.TLSKeyFile,
 		Codecs: c.Codecs, Routes: c.Routes, DefaultRoute: c.DefaultRoute, MediaTimeout: c.MediaTimeout,
+		Ring: c.Ring, RTCPInterval: c.RTCPInterval,
 		Logger: logger, OnCall: v.onCall("sip", c.Language),
 	}
 	if len(c.Routes) > 0 && c.DefaultRoute == "" {

@@ -108,6 +108,11 @@ type SIPConfig struct {
 	DefaultRoute string            `yaml:"default_route"`
 	// MediaTimeout hangs up a call that sent no RTP for that long.
 	MediaTimeout time.Duration `yaml:"media_timeout"`
+	// Ring, when positive, sends 180 Ringing and answers after that long
+	// (a CANCEL meanwhile gets 487); zero answers at once.
+	Ring time.Duration `yaml:"ring"`
+	// RTCPInterval is the period of RTCP sender/receiver reports.
+	RTCPInterval time.Duration `yaml:"rtcp_interval"`
 	// Register, when its registrar is set, registers parole with a
 	// registrar or SIP trunk (digest authentication, refreshed).
 	Register sip.RegisterConfig `yaml:"register"`
@@ -414,7 +419,8 @@ func Default() Config {
 		Log:    LogConfig{Level: "info", Format: "text"},
 		Dialog: DialogConfig{Flows: map[string]string{}, Store: "embedded", StorePath: "parole.db", RasaTimeout: 2 * time.Second},
 		SIP: SIPConfig{Enabled: true, Listen: "127.0.0.1:5060", RTPPortMin: 10000, RTPPortMax: 20000, MaxCalls: 100,
-			Codecs: []string{"PCMU", "PCMA", "G722", "opus"}, Routes: map[string]string{}, MediaTimeout: 30 * time.Second},
+			Codecs: []string{"PCMU", "PCMA", "G722", "opus"}, Routes: map[string]string{}, MediaTimeout: 30 * time.Second,
+			RTCPInterval: sip.DefaultRTCPInterval},
 		WebRTC: WebRTCConfig{Enabled: true, Config: webrtc.Config{Path: webrtc.DefaultPath, WHIPPath: webrtc.DefaultWHIPPath,
 			ICEServers: []webrtc.ICEServer{}, MediaTimeout: webrtc.DefaultMediaTimeout, ICETimeout: webrtc.DefaultICETimeout,
 			Codecs: slices.Clone(webrtc.DefaultCodecs), MaxCalls: webrtc.DefaultMaxCalls, AllowedOrigins: []string{}}},
