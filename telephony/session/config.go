@@ -26,6 +26,7 @@ const (
 	DefaultResultTimeout = 5 * time.Second
 	DefaultMaxRecord     = 60 * time.Second
 	DefaultRecordSilence = 3 * time.Second
+	DefaultPreRoll       = time.Second
 )
 
 // Errors callers branch on.
@@ -88,6 +89,13 @@ type Config struct {
 	// Fallback is said when an engine fails; a short tone is played when
 	// the synthesizer cannot say it.
 	Fallback string
+	// PreRoll is how much of the caller's audio from before a recognizer
+	// stream opens the stream is given when the caller is already speaking
+	// as it opens (a prompt without barge-in that the caller talked over at
+	// its end, or speech going on when a reprompt starts): the audio from
+	// the voice detector's start of speech, at most PreRoll of it. Zero
+	// means DefaultPreRoll; negative disables it.
+	PreRoll time.Duration
 	// ResultTimeout bounds the wall-clock wait for the recognizer's final
 	// result once the caller stopped speaking.
 	ResultTimeout time.Duration

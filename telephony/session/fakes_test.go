@@ -168,6 +168,8 @@ type fakeSTT struct {
 	always string
 	// writeErrAfter > 0 fails Write after that many frames.
 	writeErrAfter int
+	// streams are the streams opened, in order.
+	streams []*fakeSTTStream
 }
 
 func (f *fakeSTT) Stream(ctx context.Context, cfg stt.Config) (stt.Stream, error) {
@@ -177,7 +179,9 @@ func (f *fakeSTT) Stream(ctx context.Context, cfg stt.Config) (stt.Stream, error
 	if f.openErr != nil {
 		return nil, f.openErr
 	}
-	return &fakeSTTStream{f: f, ctx: ctx, out: make(chan stt.Result, 8), done: make(chan struct{})}, nil
+	st := &fakeSTTStream{f: f, ctx: ctx, out: make(chan stt.Result, 8), done: make(chan struct{})}
+	f.streams = append(f.streams, st)
+	return st, nil
 }
 
 func (f *fakeSTT) next() (stt.Result, bool) {
@@ -213,6 +217,8 @@ type fakeSTTStream struct {
 	done    chan struct{}
 	sent    bool
 	frames  int
+	// loudTotal counts the loud frames written (read once the call ended)
+	loudTotal int
 }
 
 func (s *fakeSTTStream) Write(fr *media.Frame) error {
@@ -229,6 +235,7 @@ func (s *fakeSTTStream) Write(fr *media.Frame) error {
 	}
 	if math.Sqrt(e/float64(len(fr.Samples))) > 300 {
 		s.loud++
+		s.loudTotal++
 	} else {
 		s.loud = 0
 	}

@@ -87,6 +87,12 @@ type session struct {
 	pending dialog.Event
 	pl      *player
 
+	// pre-roll: the caller's last frames while no stream is open, a ring
+	pre     []media.Frame
+	preAt   []time.Duration // call time at the start of each frame
+	preNext int             // next slot to fill
+	preLen  int             // frames held
+
 	st       stt.Stream
 	stRes    chan sttMsg
 	stQuit   chan struct{}
@@ -146,6 +152,7 @@ func newSession(call telephony.Call, cfg Config) (*session, error) {
 	setDefault(&cfg.ResultTimeout, DefaultResultTimeout)
 	setDefault(&cfg.MaxRecord, DefaultMaxRecord)
 	setDefault(&cfg.RecordSilence, DefaultRecordSilence)
+	setDefault(&cfg.PreRoll, DefaultPreRoll)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
@@ -185,6 +192,12 @@ func newSession(call telephony.Call, cfg Config) (*session, error) {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	s.det = det
+	if n := int(cfg.PreRoll / (20 * time.Millisecond)); n > 0 {
+		s.pre, s.preAt = make([]media.Frame, n), make([]time.Duration, n)
+		for i := range s.pre {
+			s.pre[i] = *media.NewFrame(info.Rate)
+		}
+	}
 	if cfg.InbandDTMF {
 		d, err := dtmf.NewDetector(dtmf.DetectorConfig{Rate: info.Rate})
 		if err != nil {
@@ -602,6 +615,42 @@ func (s *session) openSTT(ctx context.Context) error {
 		}
 	}()
 	s.st, s.stRes, s.stQuit, s.stDone, s.stClosed, s.stEOF = st, res, quit, done, false, false
+	return s.writePreRoll()
+}
+
+// keepPreRoll keeps a copy of frame f (which started at call time at) in
+// the pre-roll ring.
+func (s *session) keepPreRoll(f *media.Frame, at time.Duration) {
+	if len(s.pre) == 0 || len(f.Samples) != len(s.pre[s.preNext].Samples) {
+		return
+	}
+	s.pre[s.preNext].CopyFrom(f)
+	s.preAt[s.preNext] = at
+	s.preNext = (s.preNext + 1) % len(s.pre)
+	s.preLen = min(s.preLen+1, len(s.pre))
+}
+
+// writePreRoll gives the stream just opened the speech the caller began
+// before it opened: the kept frames from the voice detector's start of
+// speech on (the detector's start already includes its look-back). The
+// ring is emptied either way.
+func (s *session) writePreRoll() error {
+	n := s.preLen
+	s.preLen = 0
+	if n == 0 || !s.det.Speaking() {
+		return nil
+	}
+	from := s.det.Start().Offset
+	first := (s.preNext - n + len(s.pre)) % len(s.pre)
+	for i := range n {
+		j := (first + i) % len(s.pre)
+		if s.preAt[j]+s.pre[j].Duration() <= from {
+			continue
+		}
+		if err := s.st.Write(&s.pre[j]); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -673,6 +722,8 @@ func (s *session) onFrame(ctx context.Context, f *media.Frame) {
 			s.fail(ctx, "stt", err)
 			return
 		}
+	} else {
+		s.keepPreRoll(f, s.audio-f.Duration())
 	}
 	switch s.state {
 	case stPlaying:

@@ -770,3 +770,50 @@ func TestRates(t *testing.T) {
 		})
 	}
 }
+
+// promptDialog says prompt with a gather that the caller may not
+// interrupt, then hangs up after any answer.
+type promptDialog struct{ prompt string }
+
+func (d promptDialog) Handle(ctx context.Context, s runner.Session, ev dialog.Event) (dialog.Reply, error) {
+	if ev.Type == dialog.EventStart {
+		return dialog.Reply{Messages: []dialog.Message{{Text: d.prompt}}, Gather: &dialog.Gather{Speech: true}}, nil
+	}
+	return dialog.Reply{Messages: []dialog.Message{{Text: "bye"}}, Hangup: true}, nil
+}
+
+// A caller who starts speaking 400 ms before the end of a prompt without
+// barge-in: the recognizer stream opens when the prompt ends, and is given
+// the speech from its start (Config.PreRoll), each frame once; without the
+// pre-roll it hears only the 600 ms after the prompt.
+func TestPreRollSpeechBeforeStream(t *testing.T) {
+	const speechFrames = 50 // 1 s of speech
+	for _, c := range []struct {
+		name     string
+		preRoll  time.Duration
+		min, max int
+	}{
+		{"pre-roll", 0, speechFrames - 3, speechFrames},
+		{"off", -1, 0, speechFrames - 15},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// the prompt: five words of wordDur, 1 s
+			h := newHarness(t, filecall.Config{Input: speech(time.Second, 7), Lead: 600 * time.Millisecond, Tail: 3 * time.Second},
+				stt.Result{Text: "hello", Confidence: 0.9})
+			h.cfg.Dialog = promptDialog{prompt: "one two three four five"}
+			h.cfg.PreRoll = c.preRoll
+			h.run()
+			if len(h.rec.streams) == 0 {
+				t.Fatal("no recognizer stream opened")
+			}
+			got := h.rec.streams[0].loudTotal
+			t.Logf("speech frames given to the stream: %d of %d", got, speechFrames)
+			if got < c.min || got > c.max {
+				t.Errorf("the stream got %d speech frames, want %d to %d", got, c.min, c.max)
+			}
+			if f := h.obs.kinds(session.Final); len(f) != 1 || f[0].Text != "hello" {
+				t.Errorf("finals %+v", f)
+			}
+		})
+	}
+}
