@@ -382,6 +382,27 @@ func TestContextCancel(t *testing.T) {
 	}
 }
 
+// A stream opened with a context already done ends at once, without a race
+// between its set-up and the abort (the race detector checks).
+func TestContextDoneBeforeStream(t *testing.T) {
+	r := recognizer(t)
+	for range 20 {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		s, err := r.Stream(ctx, stt.Config{SampleRate: 8000})
+		if err != nil {
+			if !errors.Is(err, context.Canceled) {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if _, err := s.Recv(); !errors.Is(err, context.Canceled) {
+			t.Errorf("Recv: %v, want context.Canceled", err)
+		}
+		s.Close()
+	}
+}
+
 func TestWriteAllocs(t *testing.T) {
 	r := recognizer(t)
 	s, err := r.Stream(context.Background(), stt.Config{SampleRate: 8000, Grammar: promptGrammar})

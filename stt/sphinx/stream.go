@@ -89,7 +89,11 @@ func (r *Recognizer) stream(ctx context.Context, cfg stt.Config) (*Stream, error
 	s.dec = d
 	s.beginUtterance()
 	if ctx.Done() != nil {
+		// Under s.mu: with ctx already done the abort runs at once, in
+		// another goroutine, and reads s.stop.
+		s.mu.Lock()
 		s.stop = context.AfterFunc(ctx, func() { s.abort(ctx.Err()) })
+		s.mu.Unlock()
 	}
 	return s, nil
 }
