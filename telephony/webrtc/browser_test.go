@@ -285,7 +285,13 @@ func TestBrowserCall(t *testing.T) {
 	if energy <= 0 {
 		t.Errorf("no bot audio energy in the page (totalAudioEnergy %v)", energy)
 	}
-	if n := evalJS[int](t, ctx, `window.parolePhone.onsets.length`); n == 0 {
+	// The answer's audio follows its text: give it time to reach the
+	// page's analyser.
+	heard := false
+	for deadline := time.Now().Add(10 * time.Second); !heard && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		heard = evalJS[int](t, ctx, `window.parolePhone.onsets.length`) > 0
+	}
+	if !heard {
 		t.Error("the page's analyser never heard the bot answer the caller")
 	}
 	// The keypad: Chromium sends RFC 4733 events (RTCDTMFSender), the
