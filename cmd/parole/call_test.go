@@ -37,7 +37,7 @@ func TestCallCommand(t *testing.T) {
 		`(?m)^ *\d+\.\d\ds bot: +Which day would you like to come\?$`,
 		`\[call ended: caller hung up\]`,
 		`(?m)^ +turn +input +endpointing +stt +dialog +tts +playout +total +overhead$`,
-		`(?m)^ +1 +speech +800\.0 `,
+		`(?m)^ +1 +speech +600\.0 `,
 		`(?m)^ +p95 `,
 	} {
 		if !regexp.MustCompile(re).MatchString(got) {

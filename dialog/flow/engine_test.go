@@ -135,7 +135,7 @@ func TestDemoVoiceGather(t *testing.T) {
 		t.Fatalf("voice prompt SSML = %q", ssml)
 	}
 	g := r.Gather
-	if g == nil || !g.Speech || !g.BargeIn || g.NoInputTimeout != 6*time.Second || g.EndSilence != 800*time.Millisecond {
+	if g == nil || !g.Speech || !g.BargeIn || g.NoInputTimeout != 6*time.Second || g.EndSilence != 600*time.Millisecond {
 		t.Fatalf("gather = %+v", g)
 	}
 	if g.DTMF == nil || g.DTMF.Options["1"] != "hours" || g.DTMF.Options["2"] != "book" || g.DTMF.Options["0"] != "global:operator" {

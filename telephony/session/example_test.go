@@ -54,8 +54,8 @@ func Example() {
 	// Output:
 	// 0s bot:    Welcome to the Parole demo line. You can ask for our opening hours, book an appointment, or talk to an operator. What would you like?
 	//  20ms turn 0: start, end silence 0s
-	// 6.22s caller: goodbye
-	// 6.22s bot:    Thank you for calling. Goodbye!
-	// 6.22s turn 1: speech, end silence 800ms
-	// 7.22s bot hung up
+	// 6.02s caller: goodbye
+	// 6.02s bot:    Thank you for calling. Goodbye!
+	// 6.02s turn 1: speech, end silence 600ms
+	// 7.02s bot hung up
 }

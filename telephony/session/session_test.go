@@ -191,13 +191,13 @@ func TestSpeechTurnAndHangup(t *testing.T) {
 	// The recognizer was steered by the gather: grammar, hints, language,
 	// the call's rate and the flow's end silence.
 	c := h.rec.configs[0]
-	if c.SampleRate != 8000 || c.Grammar == nil || len(c.Hints) == 0 || c.EndSilence != 800*time.Millisecond || !c.InterimResults || c.Language != "en" {
+	if c.SampleRate != 8000 || c.Grammar == nil || len(c.Hints) == 0 || c.EndSilence != 600*time.Millisecond || !c.InterimResults || c.Language != "en" {
 		t.Errorf("stt config %+v", c)
 	}
 	// The goodbye prompt is in the output, after the caller's speech.
 	out := h.call.Output()
 	tr := h.obs.kinds(session.Latency)
-	if len(tr) != 2 || tr[1].Trace.Input != "speech" || tr[1].Trace.Endpointing < 800*time.Millisecond {
+	if len(tr) != 2 || tr[1].Trace.Input != "speech" || tr[1].Trace.Endpointing < 600*time.Millisecond {
 		t.Fatalf("latency traces %+v", tr)
 	}
 	heard := nonZero(out[int(6800*time.Millisecond)*8/int(time.Millisecond):])
