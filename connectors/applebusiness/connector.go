@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/parole-voice/parole/connectors/internal/convs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -38,6 +39,13 @@ const (
 type Handler interface {
 	Handle(ctx context.Context, s runner.Session, ev dialog.Event) (dialog.Reply, error)
 }
+
+// TranscriptReader reads a conversation's transcript; *runner.Runner is
+// one. A [Handler] that is also a TranscriptReader tells the connector
+// whether a conversation it does not remember (after a restart, or on
+// another node) has already begun, so the bot does not welcome the user
+// twice.
+type TranscriptReader = convs.TranscriptReader
 
 // Config configures a [Connector].
 type Config struct {
@@ -107,7 +115,7 @@ type Connector struct {
 	now   func() time.Time
 	retry httpx.Sender
 	tr    TranscriptReader
-	convs *convs
+	convs *convs.Table
 
 	mu   sync.Mutex
 	seen map[string]time.Time
@@ -185,7 +193,7 @@ func New(h Handler, cfg Config, opts ...Option) (*Connector, error) {
 		o(c)
 	}
 	c.tr, _ = h.(TranscriptReader)
-	c.convs = newConvs(cfg.ConversationTTL, cfg.MaxConversations)
+	c.convs = convs.New(cfg.ConversationTTL, cfg.MaxConversations)
 	if cfg.InsecureSkipVerify {
 		c.log.Warn("applebusiness connector: request verification is OFF (insecure_skip_verify)")
 	}
@@ -365,7 +373,7 @@ func (c *Connector) turn(ctx context.Context, m *Inbound, ev dialog.Event) error
 	}
 	sess := runner.Session{ConversationID: Channel + ":" + customer, Channel: Channel, ChannelUserID: customer, Locale: locale}
 	events := []dialog.Event{ev}
-	if ev.Type != dialog.EventEnd && !c.convs.get(customer, ev.Time).started && !c.hasTranscript(ctx, sess.ConversationID) {
+	if ev.Type != dialog.EventEnd && !c.convs.Get(customer, ev.Time).Started && !c.hasTranscript(ctx, sess.ConversationID) {
 		events = []dialog.Event{{Type: dialog.EventStart, Time: ev.Time, Metadata: ev.Metadata}, ev}
 	}
 	replies := make([]dialog.Reply, 0, len(events))
@@ -378,7 +386,7 @@ func (c *Connector) turn(ctx context.Context, m *Inbound, ev dialog.Event) error
 		replies = append(replies, rep)
 		ended = ended || rep.Hangup || e.Type == dialog.EventEnd
 	}
-	c.convs.put(customer, c.now(), !ended, nil)
+	c.convs.Put(customer, c.now(), !ended, nil)
 	if ev.Type == dialog.EventEnd {
 		return nil // the customer closed the conversation
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/parole-voice/parole/connectors/internal/convs"
 	"strings"
 
 	"github.com/parole-voice/parole/connectors/internal/httpx"
@@ -178,7 +179,7 @@ func Render(business, customer string, r dialog.Reply) []Outbound {
 			}}})
 	}
 	for _, m := range r.Messages {
-		t := messageText(m)
+		t := convs.MessageText(m)
 		if len(m.Choices) > 0 {
 			text(t)
 			picker(shorten(t, 85), "", m.Choices)

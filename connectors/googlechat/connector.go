@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/parole-voice/parole/connectors/internal/convs"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -21,6 +22,13 @@ const Channel = "googlechat"
 type Handler interface {
 	Handle(ctx context.Context, s runner.Session, ev dialog.Event) (dialog.Reply, error)
 }
+
+// TranscriptReader reads a conversation's transcript; *runner.Runner is
+// one. A [Handler] that is also a TranscriptReader tells the connector
+// whether a conversation it does not remember (after a restart, or on
+// another node) has already begun, so the bot does not welcome the user
+// twice.
+type TranscriptReader = convs.TranscriptReader
 
 // Config configures a [Connector].
 type Config struct {
@@ -78,7 +86,7 @@ type Connector struct {
 	keys  KeySource
 	hc    *http.Client
 	tr    TranscriptReader
-	convs *convs
+	convs *convs.Table
 }
 
 // Option configures a [Connector].
@@ -142,7 +150,7 @@ func New(h Handler, cfg Config, opts ...Option) (*Connector, error) {
 		c.keys = &CertKeys{URL: cfg.CertsURL, Client: c.hc, Now: c.now}
 	}
 	c.tr, _ = h.(TranscriptReader)
-	c.convs = newConvs(cfg.ConversationTTL, cfg.MaxConversations)
+	c.convs = convs.New(cfg.ConversationTTL, cfg.MaxConversations)
 	if cfg.InsecureSkipVerify {
 		c.log.Warn("googlechat connector: bearer token verification is OFF (insecure_skip_verify)")
 	}
@@ -287,7 +295,7 @@ func (c *Connector) turn(ctx context.Context, e *Event, evs []dialog.Event) (*Re
 	}
 	sess := runner.Session{ConversationID: id, Channel: Channel, ChannelUserID: e.User.Name, Locale: locale}
 	now := c.now()
-	if evs[0].Type != dialog.EventStart && evs[0].Type != dialog.EventEnd && !c.convs.get(id, now).started && !c.hasTranscript(ctx, id) {
+	if evs[0].Type != dialog.EventStart && evs[0].Type != dialog.EventEnd && !c.convs.Get(id, now).Started && !c.hasTranscript(ctx, id) {
 		evs = append([]dialog.Event{{Type: dialog.EventStart, Time: evs[0].Time, Metadata: evs[0].Metadata}}, evs...)
 	}
 	replies := make([]dialog.Reply, 0, len(evs))
@@ -300,7 +308,7 @@ func (c *Connector) turn(ctx context.Context, e *Event, evs []dialog.Event) (*Re
 		replies = append(replies, rep)
 		ended = ended || rep.Hangup || ev.Type == dialog.EventEnd
 	}
-	c.convs.put(id, c.now(), !ended, nil)
+	c.convs.Put(id, c.now(), !ended, nil)
 	if e.Type == TypeRemovedFromSpace {
 		return &Response{}, nil // the app can no longer post there
 	}

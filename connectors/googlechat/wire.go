@@ -2,6 +2,7 @@ package googlechat
 
 import (
 	"fmt"
+	"github.com/parole-voice/parole/connectors/internal/convs"
 	"strings"
 
 	"github.com/parole-voice/parole/connectors/internal/httpx"
@@ -214,7 +215,7 @@ func Render(replies ...dialog.Reply) Response {
 	var lines []string
 	for _, rep := range replies {
 		for _, m := range rep.Messages {
-			text := messageText(m)
+			text := convs.MessageText(m)
 			var widgets []Widget
 			if len(m.Choices) > 0 {
 				if text != "" {

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/parole-voice/parole/connectors/internal/convs"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -27,6 +28,13 @@ const Channel = "mattermost"
 type Handler interface {
 	Handle(ctx context.Context, s runner.Session, ev dialog.Event) (dialog.Reply, error)
 }
+
+// TranscriptReader reads a conversation's transcript; *runner.Runner is
+// one. A [Handler] that is also a TranscriptReader tells the connector
+// whether a conversation it does not remember (after a restart, or on
+// another node) has already begun, so the bot does not welcome the user
+// twice.
+type TranscriptReader = convs.TranscriptReader
 
 // Config configures a [Connector].
 type Config struct {
@@ -96,7 +104,7 @@ type Connector struct {
 	retry  httpx.Sender
 	secret []byte
 	tr     TranscriptReader
-	convs  *convs
+	convs  *convs.Table
 }
 
 // Option configures a [Connector].
@@ -164,7 +172,7 @@ func New(h Handler, cfg Config, opts ...Option) (*Connector, error) {
 	}
 	c.retry.Client = c.client
 	c.tr, _ = h.(TranscriptReader)
-	c.convs = newConvs(cfg.ConversationTTL, cfg.MaxConversations)
+	c.convs = convs.New(cfg.ConversationTTL, cfg.MaxConversations)
 	switch {
 	case cfg.ActionSecret != "":
 		c.secret = []byte(cfg.ActionSecret)
@@ -248,7 +256,7 @@ func (c *Connector) serveWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	ev := dialog.Text(text)
 	key := p.ChannelID + ":" + p.UserID
-	if ch, ok := matchChoice(text, c.convs.get(key, c.now()).choices); ok && c.cfg.ActionURL == "" {
+	if ch, ok := convs.MatchChoice(text, c.convs.Get(key, c.now()).Choices); ok && c.cfg.ActionURL == "" {
 		ev = dialog.Event{Type: dialog.EventChoice, Choice: ch.Value()}
 	}
 	ev.Time = p.time(c.now())
@@ -326,7 +334,7 @@ func (c *Connector) turn(ctx context.Context, channelID, userID, rootID string, 
 	sess := runner.Session{ConversationID: Channel + ":" + key, Channel: Channel, ChannelUserID: userID, Locale: c.cfg.Locale}
 	now := c.now()
 	events := []dialog.Event{ev}
-	if !c.convs.get(key, now).started && !c.hasTranscript(ctx, sess.ConversationID) {
+	if !c.convs.Get(key, now).Started && !c.hasTranscript(ctx, sess.ConversationID) {
 		events = []dialog.Event{{Type: dialog.EventStart, Time: ev.Time, Metadata: ev.Metadata}, ev}
 	}
 	replies := make([]dialog.Reply, 0, len(events))
@@ -339,7 +347,7 @@ func (c *Connector) turn(ctx context.Context, channelID, userID, rootID string, 
 		replies = append(replies, rep)
 		ended = ended || rep.Hangup
 	}
-	c.convs.put(key, c.now(), !ended, lastChoices(replies))
+	c.convs.Put(key, c.now(), !ended, convs.LastChoices(replies))
 	for _, rep := range replies {
 		for _, p := range c.Render(channelID, rootID, rep) {
 			if err := c.Post(ctx, p); err != nil {

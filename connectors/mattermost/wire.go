@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/parole-voice/parole/connectors/internal/convs"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -153,7 +154,7 @@ type ActionIntegration struct {
 func (c *Connector) Render(channelID, rootID string, r dialog.Reply) []Post {
 	var out []Post
 	for _, m := range r.Messages {
-		p := Post{ChannelID: channelID, RootID: rootID, Message: messageText(m)}
+		p := Post{ChannelID: channelID, RootID: rootID, Message: convs.MessageText(m)}
 		var att *Attachment
 		if m.Card != nil {
 			att = &Attachment{Fallback: m.Card.Title, Title: m.Card.Title, Text: m.Card.Subtitle, ImageURL: m.Card.ImageURL}

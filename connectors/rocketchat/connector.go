@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/parole-voice/parole/connectors/internal/convs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -24,6 +25,13 @@ const Channel = "rocketchat"
 type Handler interface {
 	Handle(ctx context.Context, s runner.Session, ev dialog.Event) (dialog.Reply, error)
 }
+
+// TranscriptReader reads a conversation's transcript; *runner.Runner is
+// one. A [Handler] that is also a TranscriptReader tells the connector
+// whether a conversation it does not remember (after a restart, or on
+// another node) has already begun, so the bot does not welcome the user
+// twice.
+type TranscriptReader = convs.TranscriptReader
 
 // Config configures a [Connector].
 type Config struct {
@@ -87,7 +95,7 @@ type Connector struct {
 	now   func() time.Time
 	retry httpx.Sender
 	tr    TranscriptReader
-	convs *convs
+	convs *convs.Table
 }
 
 // Option configures a [Connector].
@@ -150,7 +158,7 @@ func New(h Handler, cfg Config, opts ...Option) (*Connector, error) {
 		o(c)
 	}
 	c.tr, _ = h.(TranscriptReader)
-	c.convs = newConvs(cfg.ConversationTTL, cfg.MaxConversations)
+	c.convs = convs.New(cfg.ConversationTTL, cfg.MaxConversations)
 	if cfg.InsecureSkipVerify {
 		c.log.Warn("rocketchat connector: token verification is OFF (insecure_skip_verify)")
 	}
@@ -188,7 +196,7 @@ func (c *Connector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	key := m.ChannelID + ":" + m.UserID
 	ev := dialog.Text(text)
-	if ch, ok := matchChoice(text, c.convs.get(key, c.now()).choices); ok {
+	if ch, ok := convs.MatchChoice(text, c.convs.Get(key, c.now()).Choices); ok {
 		ev = dialog.Event{Type: dialog.EventChoice, Choice: ch.Value(), Metadata: map[string]string{"rocketchat.text": text}}
 	}
 	ev.Time = m.time(c.now())
@@ -243,7 +251,7 @@ func (c *Connector) turn(ctx context.Context, roomID, userID, tmid string, ev di
 	key := roomID + ":" + userID
 	sess := runner.Session{ConversationID: Channel + ":" + key, Channel: Channel, ChannelUserID: userID, Locale: c.cfg.Locale}
 	events := []dialog.Event{ev}
-	if !c.convs.get(key, c.now()).started && !c.hasTranscript(ctx, sess.ConversationID) {
+	if !c.convs.Get(key, c.now()).Started && !c.hasTranscript(ctx, sess.ConversationID) {
 		events = []dialog.Event{{Type: dialog.EventStart, Time: ev.Time, Metadata: ev.Metadata}, ev}
 	}
 	replies := make([]dialog.Reply, 0, len(events))
@@ -256,7 +264,7 @@ func (c *Connector) turn(ctx context.Context, roomID, userID, tmid string, ev di
 		replies = append(replies, rep)
 		ended = ended || rep.Hangup
 	}
-	c.convs.put(key, c.now(), !ended, lastChoices(replies))
+	c.convs.Put(key, c.now(), !ended, convs.LastChoices(replies))
 	for _, rep := range replies {
 		for _, m := range Render(roomID, tmid, rep) {
 			if err := c.Send(ctx, m); err != nil {

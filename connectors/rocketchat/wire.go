@@ -3,6 +3,7 @@ package rocketchat
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/parole-voice/parole/connectors/internal/convs"
 	"strings"
 	"time"
 
@@ -90,7 +91,7 @@ type Action struct {
 func Render(roomID, tmid string, r dialog.Reply) []PostMessage {
 	var out []PostMessage
 	for _, m := range r.Messages {
-		p := PostMessage{RoomID: roomID, TMID: tmid, Text: messageText(m)}
+		p := PostMessage{RoomID: roomID, TMID: tmid, Text: convs.MessageText(m)}
 		if cd := m.Card; cd != nil {
 			p.Attachments = append(p.Attachments, Attachment{Title: cd.Title, Text: cd.Subtitle, ImageURL: cd.ImageURL,
 				ButtonAlignment: "vertical", Actions: buttons(cd.Buttons)})

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/parole-voice/parole/connectors/internal/convs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -34,6 +35,13 @@ const SignatureHeader = "X-Twitter-Webhooks-Signature"
 type Handler interface {
 	Handle(ctx context.Context, s runner.Session, ev dialog.Event) (dialog.Reply, error)
 }
+
+// TranscriptReader reads a conversation's transcript; *runner.Runner is
+// one. A [Handler] that is also a TranscriptReader tells the connector
+// whether a conversation it does not remember (after a restart, or on
+// another node) has already begun, so the bot does not welcome the user
+// twice.
+type TranscriptReader = convs.TranscriptReader
 
 // Config configures a [Connector].
 type Config struct {
@@ -99,7 +107,7 @@ type Connector struct {
 	retry  httpx.Sender
 	tokens oauth2.TokenSource
 	tr     TranscriptReader
-	convs  *convs
+	convs  *convs.Table
 
 	mu   sync.Mutex
 	seen map[string]time.Time // event ids handled, to drop redeliveries
@@ -180,7 +188,7 @@ func New(h Handler, cfg Config, opts ...Option) (*Connector, error) {
 	}
 	c.retry.Client = withResets(c.retry.Client, c.now)
 	c.tr, _ = h.(TranscriptReader)
-	c.convs = newConvs(cfg.ConversationTTL, cfg.MaxConversations)
+	c.convs = convs.New(cfg.ConversationTTL, cfg.MaxConversations)
 	if cfg.InsecureSkipVerify {
 		c.log.Warn("twitter connector: signature verification is OFF (insecure_skip_verify)")
 	}
@@ -329,7 +337,7 @@ func (c *Connector) event(e *DMEvent, choices []dialog.Choice) dialog.Event {
 	ev := dialog.Text(text)
 	if q := md.QuickReplyResponse; q != nil && q.Metadata != "" {
 		ev = dialog.Event{Type: dialog.EventChoice, Choice: q.Metadata}
-	} else if ch, ok := matchChoice(text, choices); ok {
+	} else if ch, ok := convs.MatchChoice(text, choices); ok {
 		ev = dialog.Event{Type: dialog.EventChoice, Choice: ch.Value()}
 	}
 	ev.Time = e.time(c.now())
@@ -345,8 +353,8 @@ func (c *Connector) event(e *DMEvent, choices []dialog.Choice) dialog.Event {
 func (c *Connector) turn(ctx context.Context, e *DMEvent, user *User) error {
 	sender := e.MessageCreate.SenderID
 	now := c.now()
-	st := c.convs.get(sender, now)
-	ev := c.event(e, st.choices)
+	st := c.convs.Get(sender, now)
+	ev := c.event(e, st.Choices)
 	if ev.Type == dialog.EventText && ev.Text == "" {
 		return nil // a media-only message
 	}
@@ -355,7 +363,7 @@ func (c *Connector) turn(ctx context.Context, e *DMEvent, user *User) error {
 	}
 	sess := runner.Session{ConversationID: Channel + ":" + sender, Channel: Channel, ChannelUserID: sender, Locale: c.cfg.Locale}
 	events := []dialog.Event{ev}
-	if !st.started && !c.hasTranscript(ctx, sess.ConversationID) {
+	if !st.Started && !c.hasTranscript(ctx, sess.ConversationID) {
 		events = []dialog.Event{{Type: dialog.EventStart, Time: ev.Time, Metadata: ev.Metadata}, ev}
 	}
 	replies := make([]dialog.Reply, 0, len(events))
@@ -368,7 +376,7 @@ func (c *Connector) turn(ctx context.Context, e *DMEvent, user *User) error {
 		replies = append(replies, rep)
 		ended = ended || rep.Hangup
 	}
-	c.convs.put(sender, c.now(), !ended, lastChoices(replies))
+	c.convs.Put(sender, c.now(), !ended, convs.LastChoices(replies))
 	for _, rep := range replies {
 		for _, text := range Render(rep) {
 			if _, err := c.Send(ctx, sender, text); err != nil {

@@ -2,6 +2,7 @@ package twitter
 
 import (
 	"fmt"
+	"github.com/parole-voice/parole/connectors/internal/convs"
 	"strconv"
 	"strings"
 	"time"
@@ -95,7 +96,7 @@ func Render(r dialog.Reply) []string {
 			}
 			b.WriteString(s)
 		}
-		add(messageText(m))
+		add(convs.MessageText(m))
 		n := 0
 		list := func(choices []dialog.Choice) {
 			for _, ch := range choices {

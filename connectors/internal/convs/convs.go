@@ -1,4 +1,9 @@
-package rocketchat
+// Package convs holds what the webhook channels without server-side
+// conversation state share: which conversations have begun (so the bot
+// welcomes a user once, even after a restart, when the transcript says so)
+// and the choices offered last, bounded in number and time; and how a text
+// channel matches a typed answer to those choices and shows a message.
+package convs
 
 import (
 	"context"
@@ -20,45 +25,52 @@ type TranscriptReader interface {
 	Transcript(ctx context.Context, conversationID string) ([]store.Entry, error)
 }
 
-// convs remembers, per conversation, that it has begun and the choices
-// the bot offered last, bounded in number and time.
-type convs struct {
+// Table remembers, per conversation, that it has begun and the choices
+// the bot offered last, bounded in number and time. It is safe for
+// concurrent use.
+type Table struct {
 	mu    sync.Mutex
 	ttl   time.Duration
 	max   int
-	m     map[string]*convState
+	m     map[string]*State
 	sweep time.Time
 }
 
-type convState struct {
-	seen    time.Time
-	started bool
-	choices []dialog.Choice
+// State is what a Table remembers of a conversation.
+type State struct {
+	// Seen is when the conversation was last put.
+	Seen time.Time
+	// Started says the conversation has begun (its welcome was sent).
+	Started bool
+	// Choices are those the bot offered last.
+	Choices []dialog.Choice
 }
 
-func newConvs(ttl time.Duration, max int) *convs {
-	return &convs{ttl: ttl, max: max, m: map[string]*convState{}}
+// New returns a table forgetting conversations unseen for ttl and holding
+// at most max of them (the least recently seen go first).
+func New(ttl time.Duration, max int) *Table {
+	return &Table{ttl: ttl, max: max, m: map[string]*State{}}
 }
 
-// get returns what is remembered of id (zero when nothing is).
-func (c *convs) get(id string, now time.Time) convState {
+// Get returns what is remembered of id (zero when nothing is).
+func (c *Table) Get(id string, now time.Time) State {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.m[id]
-	if s == nil || now.Sub(s.seen) > c.ttl {
-		return convState{}
+	if s == nil || now.Sub(s.Seen) > c.ttl {
+		return State{}
 	}
 	return *s
 }
 
-// put records that id has begun (or, ended, that it has not) and the
+// Put records that id has begun (or, ended, that it has not) and the
 // choices of its last reply.
-func (c *convs) put(id string, now time.Time, started bool, choices []dialog.Choice) {
+func (c *Table) Put(id string, now time.Time, started bool, choices []dialog.Choice) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if now.Sub(c.sweep) > c.ttl/4 {
 		for k, s := range c.m {
-			if now.Sub(s.seen) > c.ttl {
+			if now.Sub(s.Seen) > c.ttl {
 				delete(c.m, k)
 			}
 		}
@@ -70,21 +82,21 @@ func (c *convs) put(id string, now time.Time, started bool, choices []dialog.Cho
 			var oldest string
 			var t time.Time
 			for k, s := range c.m {
-				if oldest == "" || s.seen.Before(t) {
-					oldest, t = k, s.seen
+				if oldest == "" || s.Seen.Before(t) {
+					oldest, t = k, s.Seen
 				}
 			}
 			delete(c.m, oldest)
 		}
-		s = &convState{}
+		s = &State{}
 		c.m[id] = s
 	}
-	s.seen, s.started, s.choices = now, started, choices
+	s.Seen, s.Started, s.Choices = now, started, choices
 }
 
-// matchChoice maps a typed text to one of the offered choices: its title
+// MatchChoice maps a typed text to one of the offered choices: its title
 // (case and surrounding spaces ignored) or its 1-based number.
-func matchChoice(text string, choices []dialog.Choice) (dialog.Choice, bool) {
+func MatchChoice(text string, choices []dialog.Choice) (dialog.Choice, bool) {
 	t := strings.TrimSpace(text)
 	if t == "" {
 		return dialog.Choice{}, false
@@ -103,9 +115,9 @@ func matchChoice(text string, choices []dialog.Choice) (dialog.Choice, bool) {
 	return dialog.Choice{}, false
 }
 
-// lastChoices returns the reply choices the user can answer next: those
+// LastChoices returns the reply choices the user can answer next: those
 // of the last message of the last reply that offers any.
-func lastChoices(replies []dialog.Reply) []dialog.Choice {
+func LastChoices(replies []dialog.Reply) []dialog.Choice {
 	var out []dialog.Choice
 	for _, r := range replies {
 		for _, m := range r.Messages {
@@ -120,9 +132,9 @@ func lastChoices(replies []dialog.Reply) []dialog.Choice {
 	return out
 }
 
-// messageText is what a text channel shows of m: its text, else the text
+// MessageText is what a text channel shows of m: its text, else the text
 // of its audio, else its SSML with the tags removed.
-func messageText(m dialog.Message) string {
+func MessageText(m dialog.Message) string {
 	if m.Text != "" {
 		return m.Text
 	}
@@ -130,13 +142,13 @@ func messageText(m dialog.Message) string {
 		return m.Audio.Text
 	}
 	if m.SSML != "" {
-		return stripTags(m.SSML)
+		return StripTags(m.SSML)
 	}
 	return ""
 }
 
-// stripTags removes markup from an SSML document, keeping its text.
-func stripTags(s string) string {
+// StripTags removes markup from an SSML document, keeping its text.
+func StripTags(s string) string {
 	var b strings.Builder
 	in := false
 	for _, r := range s {
