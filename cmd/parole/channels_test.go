@@ -10,11 +10,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -291,7 +293,16 @@ steps:
 `), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	base, stdout := startServe(t, "dialog: {flows: {sales: "+sales+"}}\nsip: {routes: {\"2000\": sales}}\n", "-sip", "127.0.0.1:0")
+	// The sales flow speaks with its own engine: a Voxygen-style service
+	// that counts the requests and fails them (the espeak fallback speaks).
+	var synthRequests atomic.Int32
+	engine := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		synthRequests.Add(1)
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer engine.Close()
+	base, stdout := startServe(t, "dialog: {flows: {sales: "+sales+"}}\nsip: {routes: {\"2000\": sales}}\n"+
+		"voice: {tts: {flows: {sales: voxygen}, voxygen: {url: \""+engine.URL+"\", token: t, voice: v, max_retries: -1}}}\n", "-sip", "127.0.0.1:0")
 	callSIPUser(t, stdout.String(), "2000")
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -304,6 +315,9 @@ steps:
 			t.Fatalf("the call to 2000 did not reach the sales flow: %s", body)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	if synthRequests.Load() == 0 {
+		t.Error("the sales flow did not speak with its own engine (voice.tts.flows)")
 	}
 }
 

@@ -39,7 +39,11 @@ type voice struct {
 	run     *runner.Runner
 	// flows are the other flows by name, chosen by a call's route.
 	flows map[string]*runner.Runner
-	log   *slog.Logger
+	// recs and synths are the engines by name (behind their fallback and
+	// cache), for the flows that choose their own.
+	recs   map[string]stt.Recognizer
+	synths map[string]tts.Synthesizer
+	log    *slog.Logger
 	// observe, when set, gives each call's live event stream (the live
 	// call view).
 	observe func(telephony.Info) session.Observer
@@ -100,6 +104,7 @@ func newVoice(ctx context.Context, cfg config.VoiceConfig, run *runner.Runner, r
 			synths[name] = f
 		}
 	}
+	v.recs, v.synths = recs, synths
 	v.rec, v.synth = recs[cfg.STT.Engine], synths[cfg.TTS.Engine]
 	if len(cfg.STT.Languages) > 0 {
 		by := stt.ByLanguage{Engines: map[string]stt.Recognizer{}, Default: v.rec}
@@ -201,39 +206,43 @@ func (v *voice) runCall(ctx context.Context, call telephony.Call, leg, language 
 	if language == "" {
 		language = v.cfg.Language
 	}
-	{
-		info := call.Info()
-		logger := v.log.With("leg", leg, "call", info.ID)
-		run := v.run
-		if r, ok := call.(interface{ Route() string }); ok && r.Route() != "" && r.Route() != mainRoute {
-			if f, ok := v.flows[r.Route()]; ok {
-				run = f
-				logger = logger.With("flow", r.Route())
-			} else {
-				logger.Warn("no flow for the call's route: the main flow answers", "route", r.Route())
+	info := call.Info()
+	logger := v.log.With("leg", leg, "call", info.ID)
+	cfg := session.Config{
+		Dialog: v.run, Recognizer: v.rec, Synthesizer: v.synth, Language: language,
+		Logger: logger, Metrics: v.metrics,
+	}
+	if r, ok := call.(interface{ Route() string }); ok && r.Route() != "" && r.Route() != mainRoute {
+		flow := r.Route()
+		if run, ok := v.flows[flow]; ok {
+			cfg.Dialog = run
+			cfg.Logger = logger.With("flow", flow)
+			if e, ok := v.cfg.STT.Flows[flow]; ok {
+				cfg.Recognizer = v.recs[e]
 			}
+			if e, ok := v.cfg.TTS.Flows[flow]; ok {
+				cfg.Synthesizer = v.synths[e]
+			}
+		} else {
+			logger.Warn("no flow for the call's route: the main flow answers", "route", flow)
 		}
-		cfg := session.Config{
-			Dialog: run, Recognizer: v.rec, Synthesizer: v.synth, Language: language,
-			Logger: logger, Metrics: v.metrics,
-		}
-		observers := extra
-		if v.observe != nil {
-			observers = append(observers, v.observe(info))
-		}
-		switch len(observers) {
-		case 0:
-		case 1:
-			cfg.Observer = observers[0]
-		default:
-			cfg.Observer = session.ObserverFunc(func(e session.Event) {
-				for _, o := range observers {
-					o.Observe(e)
-				}
-			})
-		}
-		if err := session.Run(ctx, call, cfg); err != nil && ctx.Err() == nil {
-			logger.Warn("call ended with an error", "error", err)
-		}
+	}
+	observers := extra
+	if v.observe != nil {
+		observers = append(observers, v.observe(info))
+	}
+	switch len(observers) {
+	case 0:
+	case 1:
+		cfg.Observer = observers[0]
+	default:
+		cfg.Observer = session.ObserverFunc(func(e session.Event) {
+			for _, o := range observers {
+				o.Observe(e)
+			}
+		})
+	}
+	if err := session.Run(ctx, call, cfg); err != nil && ctx.Err() == nil {
+		cfg.Logger.Warn("call ended with an error", "error", err)
 	}
 }

@@ -302,6 +302,8 @@ type STTConfig struct {
 	Engine string `yaml:"engine"`
 	// Languages maps a language ("fr" or "fr-CA") to another engine.
 	Languages map[string]string `yaml:"languages"`
+	// Flows maps a flow of dialog.flows to the engine its calls use.
+	Flows map[string]string `yaml:"flows"`
 	// Fallback takes over from a failing engine, mid-utterance too (the
 	// audio since the last result is replayed to it); empty means none.
 	Fallback string `yaml:"fallback"`
@@ -327,6 +329,8 @@ type TTSConfig struct {
 	CacheBytes int64 `yaml:"cache_bytes"`
 	// CacheDir, when set, keeps synthesized prompts on disk too.
 	CacheDir string `yaml:"cache_dir"`
+	// Flows maps a flow of dialog.flows to the engine its calls use.
+	Flows map[string]string `yaml:"flows"`
 	// Fallback says the rest of a prompt when an engine fails; empty means
 	// none.
 	Fallback string `yaml:"fallback"`
@@ -347,16 +351,18 @@ var (
 )
 
 // Used returns the engines the section names, Engine first, each once.
-func (c STTConfig) Used() []string { return used(c.Engine, c.Languages, c.Fallback) }
+func (c STTConfig) Used() []string { return used(c.Engine, c.Languages, c.Flows, c.Fallback) }
 
 // Used returns the engines the section names, Engine first, each once.
-func (c TTSConfig) Used() []string { return used(c.Engine, c.Languages, c.Fallback) }
+func (c TTSConfig) Used() []string { return used(c.Engine, c.Languages, c.Flows, c.Fallback) }
 
-func used(engine string, languages map[string]string, fallback string) []string {
+func used(engine string, languages, flows map[string]string, fallback string) []string {
 	out := []string{engine}
-	for _, e := range languages {
-		if !slices.Contains(out, e) {
-			out = append(out, e)
+	for _, m := range []map[string]string{languages, flows} {
+		for _, e := range m {
+			if !slices.Contains(out, e) {
+				out = append(out, e)
+			}
 		}
 	}
 	if fallback != "" && !slices.Contains(out, fallback) {
@@ -437,9 +443,9 @@ func Default() Config {
 			IdleTimeout: live.DefaultIdleTimeout, MaxConversations: live.DefaultMaxConversations, SubscriberBuffer: live.DefaultSubscriberBuffer,
 			MaxSubscribers: live.DefaultMaxSubscribers, PingInterval: live.DefaultPingInterval}},
 		Voice: VoiceConfig{Language: "en-US",
-			STT: STTConfig{Engine: EngineSphinx, Languages: map[string]string{}, Fallback: EngineSphinx,
+			STT: STTConfig{Engine: EngineSphinx, Languages: map[string]string{}, Flows: map[string]string{}, Fallback: EngineSphinx,
 				Breaker: sttfallback.Config{FailureThreshold: 3, CoolDown: 30 * time.Second, MaxReplay: 15 * time.Second}},
-			TTS: TTSConfig{Engine: EngineEspeak, Languages: map[string]string{}, CacheBytes: 64 << 20, Fallback: EngineEspeak,
+			TTS: TTSConfig{Engine: EngineEspeak, Languages: map[string]string{}, Flows: map[string]string{}, CacheBytes: 64 << 20, Fallback: EngineEspeak,
 				Breaker: ttsfallback.Config{FailureThreshold: 3, CoolDown: 30 * time.Second},
 				Voxygen: voxygen.Config{Voices: map[string]string{}},
 				Google:  ttsgoogle.Config{Voices: map[string]string{}}},
@@ -666,6 +672,20 @@ func (c Config) Validate() error {
 	}
 	if f := c.Voice.TTS.Fallback; f != "" && !slices.Contains(TTSEngines, f) {
 		bad("voice.tts.fallback", "want one of %s or empty, got %q", strings.Join(TTSEngines, ", "), f)
+	}
+	for _, f := range []struct {
+		key   string
+		flows map[string]string
+		known []string
+	}{{"voice.stt.flows", c.Voice.STT.Flows, STTEngines}, {"voice.tts.flows", c.Voice.TTS.Flows, TTSEngines}} {
+		for flow, e := range f.flows {
+			if _, ok := c.Dialog.Flows[flow]; !ok {
+				bad(f.key, "%s: no flow named %q in dialog.flows", flow, flow)
+			}
+			if !slices.Contains(f.known, e) {
+				bad(f.key, "%s: want one of %s, got %q", flow, strings.Join(f.known, ", "), e)
+			}
+		}
 	}
 	for lang, e := range c.Voice.STT.Languages {
 		if !slices.Contains(STTEngines, e) {
