@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/parole-voice/parole/connectors/alexa"
 	"github.com/parole-voice/parole/connectors/allomedia"
@@ -36,7 +37,14 @@ func (s *server) mountConnectors(c config.ConnectorsConfig, run dialogHandler) e
 	}
 	channels := []channel{
 		{"Microsoft Teams messaging endpoint", c.Teams.Enabled, func() (routed, error) {
-			return teams.New(run, c.Teams.Config, teams.WithLogger(s.log))
+			t, err := teams.New(run, c.Teams.Config, teams.WithLogger(s.log))
+			if err != nil {
+				return nil, err
+			}
+			if len(c.Teams.CallSummaryTo) > 0 {
+				s.summaries = &callSummaries{to: c.Teams.CallSummaryTo, send: t, log: s.log, timeout: 30 * time.Second}
+			}
+			return t, nil
 		}},
 		{"Alexa skill endpoint", c.Alexa.Enabled, func() (routed, error) {
 			return alexa.New(run, c.Alexa.Config, alexa.WithLogger(s.log))

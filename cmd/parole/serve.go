@@ -130,6 +130,7 @@ func serveCommand(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 		defer v.Close()
 		v.flows = flows
+		v.summaries = srv.summaries
 		srv.voice = v
 		if srv.hub != nil {
 			v.observe = srv.hub.CallObserver
@@ -284,17 +285,19 @@ func displayAddr(a net.Addr) string {
 
 // server is the HTTP side of parole serve: pages, health and metrics.
 type server struct {
-	mux     *http.ServeMux
-	voice   *voice
-	notes   []note
-	drain   []func(context.Context) error // run after the HTTP server stopped
-	hub     *live.Hub
-	dialog  dialogHandler
-	reg     *prometheus.Registry
-	cfg     config.Config
-	log     *slog.Logger
-	started time.Time
-	http    *http.Server
+	mux   *http.ServeMux
+	voice *voice
+	notes []note
+	drain []func(context.Context) error // run after the HTTP server stopped
+	hub   *live.Hub
+	// summaries sends call summaries to Teams users, when configured.
+	summaries *callSummaries
+	dialog    dialogHandler
+	reg       *prometheus.Registry
+	cfg       config.Config
+	log       *slog.Logger
+	started   time.Time
+	http      *http.Server
 }
 
 func newServer(cfg config.Config, logger *slog.Logger, run *runner.Runner) (*server, error) {

@@ -43,7 +43,9 @@ type voice struct {
 	// cache), for the flows that choose their own.
 	recs   map[string]stt.Recognizer
 	synths map[string]tts.Synthesizer
-	log    *slog.Logger
+	// summaries, when set, sends a summary of each ended call.
+	summaries *callSummaries
+	log       *slog.Logger
 	// observe, when set, gives each call's live event stream (the live
 	// call view).
 	observe func(telephony.Info) session.Observer
@@ -244,5 +246,8 @@ func (v *voice) runCall(ctx context.Context, call telephony.Call, leg, language 
 	}
 	if err := session.Run(ctx, call, cfg); err != nil && ctx.Err() == nil {
 		cfg.Logger.Warn("call ended with an error", "error", err)
+	}
+	if tr, ok := cfg.Dialog.(transcriptReader); ok && v.summaries != nil {
+		v.summaries.callEnded(ctx, info, tr)
 	}
 }

@@ -148,6 +148,9 @@ type TeamsConfig struct {
 	// Enabled mounts the channel on the HTTP server.
 	Enabled      bool `yaml:"enabled"`
 	teams.Config `yaml:",inline"`
+	// CallSummaryTo are Teams users (from.id, known from an earlier
+	// conversation with the bot) who get a summary of every ended call.
+	CallSummaryTo []string `yaml:"call_summary_to"`
 }
 
 // AlexaConfig configures the Alexa custom-skill endpoint.
@@ -456,7 +459,7 @@ func Default() Config {
 			QueueSize: web.DefaultQueueSize, HistorySize: web.DefaultHistorySize,
 			MaxUsers: web.DefaultMaxUsers, IdleTimeout: web.DefaultIdleTimeout, DefaultLocale: "en",
 		}},
-			Teams:         TeamsConfig{Config: teams.Config{Path: teams.DefaultPath}},
+			Teams:         TeamsConfig{Config: teams.Config{Path: teams.DefaultPath}, CallSummaryTo: []string{}},
 			Alexa:         AlexaConfig{Config: alexa.Config{Path: alexa.DefaultPath}},
 			AlloMedia:     AlloMediaConfig{Config: allomedia.Config{Path: allomedia.DefaultPath}},
 			Slack:         SlackConfig{Config: slack.Config{Path: slack.DefaultPath}},
