@@ -18,7 +18,7 @@ TEST_DEBS = $(RUN_DEBS) libspeexdsp-dev libsoxr-dev ffmpeg sox espeak-ng \
             sip-tester tshark redis-server python3-num2words chromium \
             valgrind openssl baresip-core
 
-.PHONY: run build test vet lint bench fuzz deps-run deps-test clean
+.PHONY: run build test vet lint bench bench-load fuzz deps-run deps-test clean
 
 run: build
 	./$(BIN) serve $(ARGS)
@@ -42,6 +42,16 @@ bench: deps-test
 	$(GO) test -run '^$$' -bench . -benchmem ./media/...
 	$(GO) test -tags cgo_refs -run TestCompare -bench . -benchmem -v ./benchmarks/resample/
 	$(GO) test -run '^$$' -bench Turn -cpu 1 -benchmem ./dialog/runner/
+	$(GO) test -run '^$$' -bench Frame -benchmem ./telephony/sip/ ./telephony/webrtc/
+	$(GO) test -run '^$$' -bench . -benchmem ./telephony/stream/...
+	$(GO) test -run '^$$' -bench . -benchmem ./stt/google/ ./stt/nuance/ ./stt/allomedia/ ./tts/google/ ./tts/nuance/ ./tts/voxygen/ ./stt/fallback/ ./tts/fallback/
+	$(GO) test -run '^$$' -bench Turn -benchmem ./connectors/...
+	$(GO) test -run '^$$' -bench VoiceToVoice -benchtime 1x ./telephony/webrtc/
+
+# The SIP load test (sipp places 100, 250 and 500 concurrent calls): about
+# 5 minutes, best on an otherwise idle machine.
+bench-load: deps-test
+	PAROLE_SIPLOAD=1 $(GO) test -run TestLoad -v -timeout 30m ./benchmarks/sipload/
 
 deps-run:
 	@scripts/ensure-debs.sh $(RUN_DEBS)
