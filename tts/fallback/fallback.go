@@ -38,6 +38,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/parole-voice/parole/internal/breaker"
 	"io"
 	"log/slog"
 	"strings"
@@ -49,8 +50,8 @@ import (
 
 // Defaults of Config.
 const (
-	DefaultFailureThreshold = 3
-	DefaultCoolDown         = 30 * time.Second
+	DefaultFailureThreshold = breaker.DefaultFailureThreshold
+	DefaultCoolDown         = breaker.DefaultCoolDown
 )
 
 // Errors callers branch on.
@@ -94,7 +95,7 @@ type Option func(*Synthesizer)
 func WithLogger(l *slog.Logger) Option { return func(s *Synthesizer) { s.log = l } }
 
 // WithClock replaces time.Now for the breaker (tests).
-func WithClock(now func() time.Time) Option { return func(s *Synthesizer) { s.br.now = now } }
+func WithClock(now func() time.Time) Option { return func(s *Synthesizer) { s.br.SetClock(now) } }
 
 // New returns a synthesizer trying primary, then secondary.
 func New(primary, secondary tts.Synthesizer, cfg Config, opts ...Option) (*Synthesizer, error) {
@@ -264,55 +265,16 @@ type emptyStream struct{}
 func (emptyStream) Recv() (tts.Chunk, error) { return tts.Chunk{}, io.EOF }
 func (emptyStream) Close() error             { return nil }
 
-// Breaker is a circuit breaker: Allow is false for a cool-down after a
-// threshold of failures in a row. It is safe for concurrent use.
-type Breaker struct {
-	mu        sync.Mutex
-	threshold int
-	coolDown  time.Duration
-	fails     int
-	openUntil time.Time
-	now       func() time.Time
-}
+// Breaker is the circuit breaker in front of the primary engine: Allow is
+// false for a cool-down after a threshold of failures in a row.
+type Breaker = breaker.Breaker
 
 // NewBreaker returns a breaker opening after threshold failures in a row
 // for coolDown (zero values take the defaults).
 func NewBreaker(threshold int, coolDown time.Duration) (*Breaker, error) {
-	if threshold < 0 || coolDown < 0 {
+	b, err := breaker.New(threshold, coolDown)
+	if err != nil {
 		return nil, fmt.Errorf("%w: negative failure_threshold or cool_down", ErrConfig)
 	}
-	if threshold == 0 {
-		threshold = DefaultFailureThreshold
-	}
-	if coolDown == 0 {
-		coolDown = DefaultCoolDown
-	}
-	return &Breaker{threshold: threshold, coolDown: coolDown, now: time.Now}, nil
-}
-
-// Allow reports whether the primary may be tried.
-func (b *Breaker) Allow() bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return !b.now().Before(b.openUntil)
-}
-
-// Open reports whether the breaker is open (the primary is skipped).
-func (b *Breaker) Open() bool { return !b.Allow() }
-
-// Failure counts a failure of the primary.
-func (b *Breaker) Failure() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.fails++
-	if b.fails >= b.threshold {
-		b.openUntil = b.now().Add(b.coolDown)
-	}
-}
-
-// Success resets the count of failures.
-func (b *Breaker) Success() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.fails = 0
+	return b, nil
 }
