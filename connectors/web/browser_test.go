@@ -2,16 +2,12 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -19,113 +15,42 @@ import (
 	"github.com/parole-voice/parole/dialog/flow"
 	"github.com/parole-voice/parole/dialog/runner"
 	"github.com/parole-voice/parole/dialog/store"
-	"github.com/parole-voice/parole/internal/testutil"
+	"github.com/parole-voice/parole/internal/testutil/chromiumtest"
 	"github.com/parole-voice/parole/web"
 )
 
-// browser is a headless Chromium driven by chromedp, with the page's
-// uncaught exceptions and console errors collected.
+// browser is a headless Chromium driven by chromedp (chromiumtest), with
+// the page's uncaught exceptions and console errors collected.
 type browser struct {
-	ctx    context.Context
-	mu     sync.Mutex
-	errors []string
+	*chromiumtest.Browser
+	ctx context.Context
 }
 
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
-	path := testutil.RequireTool(t, "chromium", "chromium")
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("lang", "en-US"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(800, 900),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	b := &browser{ctx: ctx}
-	if err := chromedp.Do(ctx); err != nil {
-		cancelCtx()
-		cancelAlloc()
-		t.Fatalf("start chromium: %v", err)
-	}
-	consoleDone := make(chan struct{})
-	go func() {
-		defer close(consoleDone)
-		for m, err := range chromedp.Console(ctx) {
-			if err != nil {
-				return
-			}
-			// The browser asks for /favicon.ico on its own; parole has none.
-			if (m.IsException() || m.Type == "error") && !strings.HasSuffix(m.URL, "/favicon.ico") {
-				b.mu.Lock()
-				b.errors = append(b.errors, string(m.Type)+": "+m.Text+" ("+m.URL+")")
-				b.mu.Unlock()
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		cancelCtx()
-		cancelAlloc()
-		<-consoleDone
-	})
-	return b
+	b := chromiumtest.New(t, chromiumtest.Options{Width: 800, Height: 900})
+	return &browser{Browser: b, ctx: b.Ctx}
 }
 
-// run runs steps with a deadline.
 func (b *browser) run(t *testing.T, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
-	defer cancel()
-	if err := chromedp.Do(ctx, steps...); err != nil {
-		b.mu.Lock()
-		errs := strings.Join(b.errors, "\n")
-		b.mu.Unlock()
-		ectx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
-		defer cancel()
-		text, _ := chromedp.Run(ectx, chromedp.Evaluate[string](`document.body.innerText`))
-		t.Fatalf("%s: %v\npage errors:\n%s\npage text:\n%s", what, err, errs, text)
-	}
-}
-
-// eval evaluates a JavaScript expression in the page.
-func eval[T any](t *testing.T, b *browser, expr string) T {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
-	if err != nil {
-		t.Fatalf("evaluate %s: %v", expr, err)
-	}
-	return v
+	b.Run(t, what, steps...)
 }
 
 func (b *browser) checkErrors(t *testing.T) {
 	t.Helper()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.errors) > 0 {
-		t.Errorf("page errors:\n%s", strings.Join(b.errors, "\n"))
-	}
+	b.CheckErrors(t)
 }
 
-// waitText waits until the element matching css shows text.
+func eval[T any](t *testing.T, b *browser, expr string) T {
+	t.Helper()
+	return chromiumtest.Eval[T](t, b.Browser, expr)
+}
+
+func waitJS(expr string) chromedp.Action[chromedp.Void] { return chromiumtest.WaitJS(expr) }
+
 func waitText(css, text string) chromedp.Action[chromedp.Void] {
-	sel, _ := json.Marshal(css)
-	want, _ := json.Marshal(text)
-	return waitJS(fmt.Sprintf(`(() => { const e = document.querySelector(%s); return !!e && e.innerText.includes(%s); })()`, sel, want))
-}
-
-// waitJS waits until a JavaScript expression is true.
-func waitJS(expr string) chromedp.Action[chromedp.Void] {
-	return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(15*time.Second))
+	return chromiumtest.WaitText(css, text)
 }
 
 // clickButton clicks the enabled button titled title.
