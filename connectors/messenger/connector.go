@@ -163,10 +163,9 @@ type Connector struct {
 	now    func() time.Time
 	sleep  func(ctx context.Context, d time.Duration) error
 
-	graph  *meta.Client
-	pool   *turns.Pool
-	dedup  *turns.Dedup
-	starts *turns.Starts
+	graph *meta.Client
+	hook  *meta.Webhook
+	turns *turns.Queue
 }
 
 // New returns a connector passing Messenger events to h.
@@ -184,10 +183,9 @@ func New(h Handler, cfg Config, opts ...Option) (*Connector, error) {
 	}
 	c.graph = &meta.Client{BaseURL: cfg.GraphURL, Version: cfg.GraphVersion, Token: cfg.PageAccessToken, TokenInQuery: true,
 		Sender: &httpx.Sender{Client: c.client, Sleep: c.sleep}}
-	c.pool = turns.NewPool(cfg.MaxPending)
-	c.dedup = turns.NewDedup(time.Hour, cfg.MaxConversations, c.now)
-	tr, _ := h.(turns.TranscriptReader)
-	c.starts = turns.NewStarts(tr, 24*time.Hour, cfg.MaxConversations)
+	c.hook = &meta.Webhook{Name: Channel, Path: cfg.Path, VerifyToken: cfg.VerifyToken, AppSecret: cfg.AppSecret,
+		InsecureSkipVerify: cfg.InsecureSkipVerify, MaxBodyBytes: cfg.MaxBodyBytes, Log: c.log}
+	c.turns = turns.NewQueue(h, cfg.MaxPending, cfg.MaxConversations, c.now)
 	if cfg.InsecureSkipVerify {
 		c.log.Warn("messenger: insecure_skip_verify is on: webhook signatures are not checked")
 	}
@@ -198,68 +196,41 @@ func New(h Handler, cfg Config, opts ...Option) (*Connector, error) {
 func (c *Connector) Path() string { return c.cfg.Path }
 
 // Routes lists the mux patterns to mount the connector on.
-func (c *Connector) Routes() []string {
-	return []string{"GET " + c.cfg.Path, "POST " + c.cfg.Path}
-}
+func (c *Connector) Routes() []string { return c.hook.Routes() }
 
 // Close stops taking events and waits for the running turns until ctx is
 // done, then cancels them.
-func (c *Connector) Close(ctx context.Context) error { return c.pool.Close(ctx) }
+func (c *Connector) Close(ctx context.Context) error { return c.turns.Close(ctx) }
 
 // Wait blocks until the turns started so far are done (tests, benchmarks).
-func (c *Connector) Wait() { c.pool.Wait() }
+func (c *Connector) Wait() { c.turns.Wait() }
 
 // ServeHTTP answers the verification GET and the event POSTs: 403 for a
 // wrong verify token, 401 for a bad signature, 415, 413 and 400 for a bad
 // body, 503 when too many turns wait, and 200 "EVENT_RECEIVED" once the
 // events are queued — the dialog runs after the answer.
 func (c *Connector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != c.cfg.Path {
-		httpx.WriteJSON(w, http.StatusNotFound, map[string]string{"error": "no such endpoint"})
-		return
-	}
-	switch r.Method {
-	case http.MethodGet:
-		if err := meta.ServeVerification(w, r, c.cfg.VerifyToken); err != nil {
-			c.log.Warn("messenger: webhook verification refused", "err", err)
-		}
-		return
-	case http.MethodPost:
-	default:
-		w.Header().Set("Allow", "GET, POST")
-		httpx.WriteJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": r.Method + " is not allowed here"})
-		return
-	}
-	body, err := meta.ReadWebhook(w, r, c.cfg.MaxBodyBytes, c.cfg.AppSecret, c.cfg.InsecureSkipVerify)
-	if err != nil {
-		c.log.Warn("messenger: webhook refused", "err", err)
-		httpx.WriteError(w, err)
+	body, ok := c.hook.Read(w, r)
+	if !ok {
 		return
 	}
 	wh, err := Parse(body)
 	if err != nil {
-		c.log.Warn("messenger: webhook refused", "err", err)
-		httpx.WriteError(w, err)
+		c.hook.Refuse(w, err)
 		return
 	}
-	var queued []string
+	batch := c.turns.Batch()
 	for _, e := range wh.Entry {
 		for _, m := range e.Messaging {
 			ev, id, ok := c.event(e.ID, m)
-			if !ok || c.dedup.Seen(id) {
+			if !ok {
 				continue
 			}
 			sess := c.session(e.ID, m.Sender.ID)
-			if err := c.pool.Submit(sess.ConversationID, func(ctx context.Context) { c.turn(ctx, sess, m.Sender.ID, ev) }); err != nil {
-				c.dedup.Forget(id)
-				for _, q := range queued {
-					c.dedup.Forget(q)
-				}
-				c.log.Error("messenger: cannot queue a turn", "err", err)
-				httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "busy, deliver again later"})
+			if _, err := batch.Submit(sess.ConversationID, id, func(ctx context.Context) { c.turn(ctx, sess, m.Sender.ID, ev) }); err != nil {
+				c.hook.Busy(w, err)
 				return
 			}
-			queued = append(queued, id)
 		}
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -338,7 +309,7 @@ func contentType(typ string) string {
 func (c *Connector) turn(ctx context.Context, sess runner.Session, psid string, ev dialog.Event) {
 	log := c.log.With("conversation", sess.ConversationID)
 	events := []dialog.Event{ev}
-	begun := c.starts.Begun(ctx, sess.ConversationID)
+	begun := c.turns.Starts.Begun(ctx, sess.ConversationID)
 	if ev.Type != dialog.EventStart && !begun {
 		events = []dialog.Event{{Type: dialog.EventStart, Time: ev.Time, Metadata: ev.Metadata}, ev}
 	}
@@ -350,7 +321,7 @@ func (c *Connector) turn(ctx context.Context, sess runner.Session, psid string, 
 		if err != nil {
 			log.Error("messenger: dialog failed", "event", e.Type, "err", err)
 			if i == 0 && !begun {
-				c.starts.Reset(sess.ConversationID)
+				c.turns.Starts.Reset(sess.ConversationID)
 			}
 			return
 		}

@@ -163,9 +163,7 @@ type Connector struct {
 	sleep  func(ctx context.Context, d time.Duration) error
 
 	sender *httpx.Sender
-	pool   *turns.Pool
-	dedup  *turns.Dedup
-	starts *turns.Starts
+	turns  *turns.Queue
 }
 
 // New returns a connector passing Slack events to h.
@@ -182,10 +180,7 @@ func New(h Handler, cfg Config, opts ...Option) (*Connector, error) {
 		o(c)
 	}
 	c.sender = &httpx.Sender{Client: c.client, Sleep: c.sleep}
-	c.pool = turns.NewPool(cfg.MaxPending)
-	c.dedup = turns.NewDedup(time.Hour, cfg.MaxConversations, c.now)
-	tr, _ := h.(turns.TranscriptReader)
-	c.starts = turns.NewStarts(tr, 24*time.Hour, cfg.MaxConversations)
+	c.turns = turns.NewQueue(h, cfg.MaxPending, cfg.MaxConversations, c.now)
 	if cfg.InsecureSkipVerify {
 		c.log.Warn("slack: insecure_skip_verify is on: request signatures are not checked")
 	}
@@ -200,10 +195,10 @@ func (c *Connector) Routes() []string {
 
 // Close stops taking events and waits for the running turns until ctx is
 // done, then cancels them.
-func (c *Connector) Close(ctx context.Context) error { return c.pool.Close(ctx) }
+func (c *Connector) Close(ctx context.Context) error { return c.turns.Close(ctx) }
 
 // Wait blocks until the turns started so far are done (tests, benchmarks).
-func (c *Connector) Wait() { c.pool.Wait() }
+func (c *Connector) Wait() { c.turns.Wait() }
 
 // ServeHTTP answers Events API and interactive requests: 401 for a bad
 // signature or a stale timestamp, 413, 415 and 400 for a bad body, 503
@@ -268,7 +263,7 @@ func (c *Connector) serveEvent(w http.ResponseWriter, r *http.Request, body []by
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if c.dedup.Seen(env.EventID) {
+	if c.turns.Dedup.Seen(env.EventID) {
 		c.log.Debug("slack: repeated event dropped", "event_id", env.EventID, "retry", r.Header.Get(RetryNumHeader))
 		w.WriteHeader(http.StatusOK)
 		return
@@ -309,11 +304,11 @@ func (c *Connector) serveInteraction(w http.ResponseWriter, body []byte) {
 		}
 		t.ev.Metadata = map[string]string{"slack.team_id": in.Team.ID, "slack.channel": t.channel, "slack.action_id": a.ActionID}
 		id := "action:" + in.TriggerID + ":" + a.ActionID + ":" + a.ActionTS
-		if c.dedup.Seen(id) {
-			continue
-		}
-		if !c.submit(w, t, id) {
+		if taken, err := c.turns.Submit(t.sess.ConversationID, id, c.job(t)); err != nil {
+			c.busy(w, err)
 			return
+		} else if !taken {
+			continue
 		}
 	}
 	w.WriteHeader(http.StatusOK)
@@ -327,16 +322,24 @@ type turn struct {
 	ev      dialog.Event
 }
 
-// submit queues t; when the pool is full it answers 503 (Slack retries)
-// and forgets id so the retry is taken.
+// submit queues t, whose event id was taken already; when the pool is
+// full it answers 503 (Slack retries) and forgets id so the retry is taken.
 func (c *Connector) submit(w http.ResponseWriter, t turn, id string) bool {
-	if err := c.pool.Submit(t.sess.ConversationID, func(ctx context.Context) { c.run(ctx, t) }); err != nil {
-		c.dedup.Forget(id)
-		c.log.Error("slack: cannot queue a turn", "err", err)
-		httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "busy, retry later"})
+	if err := c.turns.Pool.Submit(t.sess.ConversationID, c.job(t)); err != nil {
+		c.turns.Dedup.Forget(id)
+		c.busy(w, err)
 		return false
 	}
 	return true
+}
+
+// job runs t in the pool.
+func (c *Connector) job(t turn) turns.Job { return func(ctx context.Context) { c.run(ctx, t) } }
+
+// busy logs why a turn could not be queued and answers 503.
+func (c *Connector) busy(w http.ResponseWriter, err error) {
+	c.log.Error("slack: cannot queue a turn", "err", err)
+	httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "busy, retry later"})
 }
 
 func (c *Connector) session(team, channel, user string) runner.Session {
@@ -434,7 +437,7 @@ func tsTime(ts string, def time.Time) time.Time {
 func (c *Connector) run(ctx context.Context, t turn) {
 	log := c.log.With("conversation", t.sess.ConversationID)
 	events := []dialog.Event{t.ev}
-	begun := c.starts.Begun(ctx, t.sess.ConversationID)
+	begun := c.turns.Starts.Begun(ctx, t.sess.ConversationID)
 	if t.ev.Type != dialog.EventStart && !begun {
 		events = []dialog.Event{{Type: dialog.EventStart, Time: t.ev.Time, Metadata: t.ev.Metadata}, t.ev}
 	}
@@ -443,7 +446,7 @@ func (c *Connector) run(ctx context.Context, t turn) {
 		if err != nil {
 			log.Error("slack: dialog failed", "event", e.Type, "err", err)
 			if i == 0 && !begun {
-				c.starts.Reset(t.sess.ConversationID)
+				c.turns.Starts.Reset(t.sess.ConversationID)
 			}
 			return
 		}

@@ -399,8 +399,8 @@ func TestAcknowledgedBeforeDialog(t *testing.T) {
 	if w := event(c, fixture(t, "message_im.json")); w.Code != 200 {
 		t.Fatalf("status %d", w.Code)
 	}
-	if c.pool.Pending() != 1 {
-		t.Fatalf("pending %d: the turn should still be running", c.pool.Pending())
+	if c.turns.Pool.Pending() != 1 {
+		t.Fatalf("pending %d: the turn should still be running", c.turns.Pool.Pending())
 	}
 	close(release)
 	c.Wait()
@@ -426,7 +426,7 @@ func TestBusy(t *testing.T) {
 	}
 	close(release)
 	c.Wait()
-	if w := event(c, other, RetryNumHeader, "1"); w.Code != 200 || c.pool.Pending() > 1 {
+	if w := event(c, other, RetryNumHeader, "1"); w.Code != 200 || c.turns.Pool.Pending() > 1 {
 		t.Fatalf("retry after 503: %d", w.Code)
 	}
 	c.Wait()

@@ -146,3 +146,29 @@ func TestStarts(t *testing.T) {
 		t.Fatal("reset c1 begun")
 	}
 }
+
+// TestBatchRollback fills a one-slot pool: the second turn of a batch is
+// refused, and both delivery ids are forgotten so a redelivery is taken.
+func TestBatchRollback(t *testing.T) {
+	q := NewQueue(nil, 1, 10, nil)
+	defer q.Close(context.Background())
+	release := make(chan struct{})
+	b := q.Batch()
+	if taken, err := b.Submit("c1", "m1", func(context.Context) { <-release }); err != nil || !taken {
+		t.Fatalf("first: taken %v, err %v", taken, err)
+	}
+	if taken, err := b.Submit("c2", "m2", func(context.Context) {}); !errors.Is(err, ErrFull) || taken {
+		t.Fatalf("second: taken %v, err %v, want ErrFull", taken, err)
+	}
+	close(release)
+	q.Wait()
+	for _, id := range []string{"m1", "m2"} {
+		if q.Dedup.Seen(id) {
+			t.Errorf("%s still marked after the rollback", id)
+		}
+	}
+	// Seen above marked m1 again: a repeat is dropped, not an error.
+	if taken, err := q.Submit("c1", "m1", func(context.Context) {}); taken || err != nil {
+		t.Fatalf("repeat: taken %v, err %v", taken, err)
+	}
+}
