@@ -1,44 +1,19 @@
 package messenger
 
 import (
-	"context"
-	"strconv"
 	"testing"
-	"time"
 
+	"github.com/parole-voice/parole/connectors/internal/meta/metatest"
 	"github.com/parole-voice/parole/dialog"
-	"github.com/parole-voice/parole/dialog/runner"
 )
-
-type echoBot struct{}
-
-func (echoBot) Handle(_ context.Context, _ runner.Session, ev dialog.Event) (dialog.Reply, error) {
-	return dialog.Say("echo: " + ev.Text), nil
-}
 
 // BenchmarkTurn measures one message through ServeHTTP and the turn it
 // starts: signature check, parsing, the dialog (an echo bot), a typing_on
 // action and the reply posted to the fake Send API over loopback HTTP. It
 // reports turns/s.
 func BenchmarkTurn(b *testing.B) {
-	c, g := setup(b, echoBot{}, nil)
-	post(c, msgBody("warm", "hi"), appSecret)
-	c.Wait()
-	g.Calls()
-	b.ReportAllocs()
-	b.ResetTimer()
-	start := time.Now()
-	for i := 0; i < b.N; i++ {
-		// A new message id each turn: a repeated one would be dropped.
-		if w := post(c, msgBody("m_bench_"+strconv.Itoa(i), "hello"), appSecret); w.Code != 200 {
-			b.Fatalf("status %d", w.Code)
-		}
-		c.Wait()
-		if i%256 == 0 {
-			g.Calls()
-		}
-	}
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "turns/s")
+	c, g := setup(b, metatest.EchoBot{}, nil)
+	metatest.BenchTurns(b, func(id string) int { return post(c, msgBody("m_"+id, "hello"), appSecret).Code }, c.Wait, func() { g.Calls() })
 }
 
 // BenchmarkRender measures rendering a menu with quick replies.

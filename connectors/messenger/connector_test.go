@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -16,9 +15,7 @@ import (
 	"github.com/parole-voice/parole/connectors/internal/meta"
 	"github.com/parole-voice/parole/connectors/internal/meta/metatest"
 	"github.com/parole-voice/parole/dialog"
-	"github.com/parole-voice/parole/dialog/flow"
 	"github.com/parole-voice/parole/dialog/runner"
-	"github.com/parole-voice/parole/dialog/store"
 )
 
 const (
@@ -30,19 +27,9 @@ const (
 	convID    = ConversationPrefix + pageID + ":" + psid
 )
 
-func demoRunner(t testing.TB) *runner.Runner {
-	t.Helper()
-	f, err := flow.Demo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine, err := flow.New(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := store.NewMemory(store.Options{})
-	t.Cleanup(func() { st.Close() })
-	return runner.New(engine, st)
+// post sends body signed with secret (unsigned when secret is empty).
+func post(c *Connector, body []byte, secret string) *httptest.ResponseRecorder {
+	return metatest.Post(c, c.Path(), body, secret)
 }
 
 // setup returns a connector over h talking to a fake Graph API.
@@ -59,50 +46,6 @@ func setup(t testing.TB, h Handler, mod func(*Config), opts ...Option) (*Connect
 	}
 	t.Cleanup(func() { c.Close(context.Background()) })
 	return c, g
-}
-
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// post sends body signed with secret (unsigned when secret is empty).
-func post(c *Connector, body []byte, secret string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(http.MethodPost, c.Path(), bytes.NewReader(body))
-	r.Header.Set("Content-Type", "application/json")
-	if secret != "" {
-		r.Header.Set(meta.SignatureHeader, meta.Sign(secret, body))
-	}
-	w := httptest.NewRecorder()
-	c.ServeHTTP(w, r)
-	return w
-}
-
-// recorder is a handler that records events and answers with a fixed
-// reply.
-type recorder struct {
-	mu     sync.Mutex
-	events []dialog.Event
-	sess   []runner.Session
-	reply  dialog.Reply
-}
-
-func (r *recorder) Handle(_ context.Context, s runner.Session, ev dialog.Event) (dialog.Reply, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, ev)
-	r.sess = append(r.sess, s)
-	return r.reply, nil
-}
-
-func (r *recorder) got() []dialog.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]dialog.Event(nil), r.events...)
 }
 
 // sent returns the texts (or template texts) of the messages among calls.
@@ -134,7 +77,7 @@ func sent(t *testing.T, calls []metatest.Call) []string {
 }
 
 func TestVerificationGET(t *testing.T) {
-	c, _ := setup(t, &recorder{}, nil)
+	c, _ := setup(t, &metatest.Recorder{}, nil)
 	cases := []struct {
 		query string
 		code  int
@@ -157,9 +100,9 @@ func TestVerificationGET(t *testing.T) {
 }
 
 func TestSignature(t *testing.T) {
-	h := &recorder{reply: dialog.Say("hi")}
+	h := &metatest.Recorder{Reply: dialog.Say("hi")}
 	c, g := setup(t, h, nil)
-	body := fixture(t, "text_message.json")
+	body := metatest.Fixture(t, "text_message.json")
 	good := meta.Sign(appSecret, body)
 	flipped := []byte(good)
 	flipped[len(flipped)-1] ^= 1
@@ -185,7 +128,7 @@ func TestSignature(t *testing.T) {
 		}
 	}
 	c.Wait()
-	if len(h.got()) != 0 || len(g.Calls()) != 0 {
+	if len(h.Events()) != 0 || len(g.Calls()) != 0 {
 		t.Fatal("a request with a bad signature reached the dialog")
 	}
 	// The good signature passes.
@@ -193,25 +136,25 @@ func TestSignature(t *testing.T) {
 		t.Fatalf("good signature: %d %s", w.Code, w.Body)
 	}
 	c.Wait()
-	if ev := h.got(); len(ev) != 2 || ev[0].Type != dialog.EventStart || ev[1].Text != "hello, world!" {
+	if ev := h.Events(); len(ev) != 2 || ev[0].Type != dialog.EventStart || ev[1].Text != "hello, world!" {
 		t.Fatalf("events %+v", ev)
 	}
 }
 
 func TestInsecureSkipVerify(t *testing.T) {
-	h := &recorder{reply: dialog.Say("hi")}
+	h := &metatest.Recorder{Reply: dialog.Say("hi")}
 	c, _ := setup(t, h, func(cfg *Config) { cfg.InsecureSkipVerify = true; cfg.AppSecret = "" })
-	if w := post(c, fixture(t, "text_message.json"), ""); w.Code != 200 {
+	if w := post(c, metatest.Fixture(t, "text_message.json"), ""); w.Code != 200 {
 		t.Fatalf("status %d", w.Code)
 	}
 	c.Wait()
-	if len(h.got()) != 2 {
-		t.Fatalf("events %+v", h.got())
+	if len(h.Events()) != 2 {
+		t.Fatalf("events %+v", h.Events())
 	}
 }
 
 func TestBadRequests(t *testing.T) {
-	h := &recorder{}
+	h := &metatest.Recorder{}
 	c, _ := setup(t, h, func(cfg *Config) { cfg.MaxBodyBytes = 4096 })
 	big := []byte(`{"object":"page","entry":[],"pad":"` + strings.Repeat("x", 5000) + `"}`)
 	cases := []struct {
@@ -251,8 +194,8 @@ func TestBadRequests(t *testing.T) {
 		t.Errorf("other path: %d", w.Code)
 	}
 	c.Wait()
-	if len(h.got()) != 0 {
-		t.Fatalf("bad requests reached the dialog: %+v", h.got())
+	if len(h.Events()) != 0 {
+		t.Fatalf("bad requests reached the dialog: %+v", h.Events())
 	}
 }
 
@@ -260,8 +203,8 @@ func TestBadRequests(t *testing.T) {
 // and the menu with quick replies, the quick reply and a postback button
 // come back as choices.
 func TestConversation(t *testing.T) {
-	c, g := setup(t, demoRunner(t), nil)
-	if w := post(c, fixture(t, "text_message.json"), appSecret); w.Code != 200 {
+	c, g := setup(t, metatest.DemoRunner(t), nil)
+	if w := post(c, metatest.Fixture(t, "text_message.json"), appSecret); w.Code != 200 {
 		t.Fatalf("status %d", w.Code)
 	}
 	c.Wait()
@@ -290,7 +233,7 @@ func TestConversation(t *testing.T) {
 	}
 
 	// Tapping the quick reply.
-	if w := post(c, fixture(t, "quick_reply.json"), appSecret); w.Code != 200 {
+	if w := post(c, metatest.Fixture(t, "quick_reply.json"), appSecret); w.Code != 200 {
 		t.Fatalf("status %d", w.Code)
 	}
 	c.Wait()
@@ -305,7 +248,7 @@ func TestConversation(t *testing.T) {
 	post(c, msgBody("m_3", "main menu"), appSecret)
 	c.Wait()
 	g.Calls()
-	if w := post(c, fixture(t, "postback.json"), appSecret); w.Code != 200 {
+	if w := post(c, metatest.Fixture(t, "postback.json"), appSecret); w.Code != 200 {
 		t.Fatalf("status %d", w.Code)
 	}
 	c.Wait()
@@ -321,16 +264,16 @@ func msgBody(mid, text string) []byte {
 }
 
 func TestEventsMapping(t *testing.T) {
-	h := &recorder{reply: dialog.Say("ok")}
+	h := &metatest.Recorder{Reply: dialog.Say("ok")}
 	c, g := setup(t, h, func(cfg *Config) { cfg.DefaultLocale = "en-US"; cfg.NoTyping = true })
-	post(c, fixture(t, "attachment.json"), appSecret)
+	post(c, metatest.Fixture(t, "attachment.json"), appSecret)
 	c.Wait()
-	post(c, fixture(t, "echo_and_read.json"), appSecret)
+	post(c, metatest.Fixture(t, "echo_and_read.json"), appSecret)
 	c.Wait()
 	get := []byte(`{"object":"page","entry":[{"id":"` + pageID + `","messaging":[{"sender":{"id":"` + psid + `"},"recipient":{"id":"` + pageID + `"},"timestamp":1,"postback":{"title":"Get Started","payload":"GET_STARTED"}}]}]}`)
 	post(c, get, appSecret)
 	c.Wait()
-	ev := h.got()
+	ev := h.Events()
 	if len(ev) != 3 {
 		t.Fatalf("events %+v", ev)
 	}
@@ -344,9 +287,7 @@ func TestEventsMapping(t *testing.T) {
 	if !ev[1].Time.Equal(time.UnixMilli(1518479195308)) || ev[1].Metadata["messenger.mid"] != "mid.$cAAJdkrCd2ORnva8ErFhjGm0X_Q_c" {
 		t.Fatalf("time/metadata %v %v", ev[1].Time, ev[1].Metadata)
 	}
-	h.mu.Lock()
-	s := h.sess[1]
-	h.mu.Unlock()
+	s := h.Sessions()[1]
 	if s.ConversationID != convID || s.Channel != Channel || s.ChannelUserID != psid || s.Locale != "en-US" {
 		t.Fatalf("session %+v", s)
 	}
@@ -358,16 +299,16 @@ func TestEventsMapping(t *testing.T) {
 }
 
 func TestDuplicateDelivery(t *testing.T) {
-	h := &recorder{reply: dialog.Say("ok")}
+	h := &metatest.Recorder{Reply: dialog.Say("ok")}
 	c, _ := setup(t, h, nil)
-	body := fixture(t, "quick_reply.json")
+	body := metatest.Fixture(t, "quick_reply.json")
 	for i := 0; i < 3; i++ {
 		if w := post(c, body, appSecret); w.Code != 200 {
 			t.Fatalf("status %d", w.Code)
 		}
 	}
 	c.Wait()
-	if ev := h.got(); len(ev) != 2 || ev[1].Type != dialog.EventChoice || ev[1].Choice != "hours" {
+	if ev := h.Events(); len(ev) != 2 || ev[1].Type != dialog.EventChoice || ev[1].Choice != "hours" {
 		t.Fatalf("events %+v", ev)
 	}
 }
@@ -383,7 +324,7 @@ func TestSendRetries(t *testing.T) {
 		mu.Unlock()
 		return nil
 	}
-	h := &recorder{reply: dialog.Say("ok")}
+	h := &metatest.Recorder{Reply: dialog.Say("ok")}
 	c, g := setup(t, h, func(cfg *Config) { cfg.NoTyping = true }, WithRetryWait(sleep))
 	if err := c.Send(context.Background(), psid, dialog.Say("warm")); err != nil {
 		t.Fatal(err)
@@ -415,7 +356,7 @@ func TestSendRetries(t *testing.T) {
 
 func TestConfig(t *testing.T) {
 	good := Config{AppSecret: "s", VerifyToken: "v", PageAccessToken: "t"}
-	if _, err := New(&recorder{}, good); err != nil {
+	if _, err := New(&metatest.Recorder{}, good); err != nil {
 		t.Fatal(err)
 	}
 	for name, mod := range map[string]func(*Config){
@@ -429,14 +370,14 @@ func TestConfig(t *testing.T) {
 	} {
 		cfg := good
 		mod(&cfg)
-		if _, err := New(&recorder{}, cfg); !errors.Is(err, ErrConfig) {
+		if _, err := New(&metatest.Recorder{}, cfg); !errors.Is(err, ErrConfig) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
 	if _, err := New(nil, good); !errors.Is(err, ErrConfig) {
 		t.Error("nil handler accepted")
 	}
-	c, _ := New(&recorder{}, good)
+	c, _ := New(&metatest.Recorder{}, good)
 	if r := c.Routes(); len(r) != 2 || r[0] != "GET /io/messenger" || r[1] != "POST /io/messenger" {
 		t.Fatalf("routes %v", r)
 	}

@@ -3,6 +3,8 @@ package messenger
 import (
 	"os"
 	"testing"
+
+	"github.com/parole-voice/parole/connectors/internal/meta/metatest"
 )
 
 // FuzzParse feeds arbitrary bodies to the webhook parser and the event
@@ -19,7 +21,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(`{"object":"page","entry":[{"messaging":[{"sender":{"id":"1"},"recipient":{"id":"2"},"postback":{"payload":""}}]}]}`))
 	f.Add([]byte(`{"object":"page","entry":null}`))
 	f.Add([]byte(`[]`))
-	c, err := New(&recorder{}, Config{AppSecret: "s", VerifyToken: "v", PageAccessToken: "t"})
+	c, err := New(&metatest.Recorder{}, Config{AppSecret: "s", VerifyToken: "v", PageAccessToken: "t"})
 	if err != nil {
 		f.Fatal(err)
 	}

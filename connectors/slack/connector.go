@@ -304,11 +304,10 @@ func (c *Connector) serveInteraction(w http.ResponseWriter, body []byte) {
 		}
 		t.ev.Metadata = map[string]string{"slack.team_id": in.Team.ID, "slack.channel": t.channel, "slack.action_id": a.ActionID}
 		id := "action:" + in.TriggerID + ":" + a.ActionID + ":" + a.ActionTS
-		if taken, err := c.turns.Submit(t.sess.ConversationID, id, c.job(t)); err != nil {
+		// A repeated click (same trigger, action and time) is dropped.
+		if _, err := c.turns.Submit(t.sess.ConversationID, id, c.job(t)); err != nil {
 			c.busy(w, err)
 			return
-		} else if !taken {
-			continue
 		}
 	}
 	w.WriteHeader(http.StatusOK)

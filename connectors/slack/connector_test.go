@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,10 +15,9 @@ import (
 	"time"
 
 	"github.com/parole-voice/parole/connectors/internal/httpx"
+	"github.com/parole-voice/parole/connectors/internal/meta/metatest"
 	"github.com/parole-voice/parole/dialog"
-	"github.com/parole-voice/parole/dialog/flow"
 	"github.com/parole-voice/parole/dialog/runner"
-	"github.com/parole-voice/parole/dialog/store"
 )
 
 const (
@@ -32,21 +30,6 @@ const (
 
 // now is the tests' clock: a request signed at now is fresh.
 var now = time.Unix(1700000000, 0)
-
-func demoRunner(t testing.TB) *runner.Runner {
-	t.Helper()
-	f, err := flow.Demo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine, err := flow.New(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := store.NewMemory(store.Options{})
-	t.Cleanup(func() { st.Close() })
-	return runner.New(engine, st)
-}
 
 func setup(t testing.TB, h Handler, mod func(*Config), opts ...Option) (*Connector, *fakeSlack) {
 	t.Helper()
@@ -62,15 +45,6 @@ func setup(t testing.TB, h Handler, mod func(*Config), opts ...Option) (*Connect
 	}
 	t.Cleanup(func() { c.Close(context.Background()) })
 	return c, f
-}
-
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 // send posts body to the route as Slack does, signed at time at with
@@ -98,7 +72,7 @@ func event(c *Connector, body []byte, hdr ...string) *httptest.ResponseRecorder 
 // click posts a block_actions payload for a button of ours carrying value,
 // clicked by user in channel.
 func click(t testing.TB, c *Connector, channel, value, trigger string) *httptest.ResponseRecorder {
-	p := string(fixture(t, "block_actions.json"))
+	p := string(metatest.Fixture(t, "block_actions.json"))
 	p = strings.NewReplacer(`"WaXA"`, `"`+ChoiceActionPrefix+`0"`, `"click_me_123"`, strconv.Quote(value),
 		`"CBR2V3XEX"`, strconv.Quote(channel), `"UA8RXUSPL"`, strconv.Quote(user), `"T9TK3CUKW"`, strconv.Quote(team),
 		"12321423423.333649436676.d8c1bb837935619ccad0f624c448ffb3", trigger).Replace(p)
@@ -106,32 +80,11 @@ func click(t testing.TB, c *Connector, channel, value, trigger string) *httptest
 	return send(c, "/interactions", "application/x-www-form-urlencoded", body, now, secret)
 }
 
-type recorder struct {
-	mu     sync.Mutex
-	events []dialog.Event
-	sess   []runner.Session
-	reply  dialog.Reply
-}
-
-func (r *recorder) Handle(_ context.Context, s runner.Session, ev dialog.Event) (dialog.Reply, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, ev)
-	r.sess = append(r.sess, s)
-	return r.reply, nil
-}
-
-func (r *recorder) got() []dialog.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]dialog.Event(nil), r.events...)
-}
-
 // TestVerifyDocumentedExample checks Verify against the worked example of
 // Slack's "Verifying requests from Slack": signing secret, timestamp,
 // body and the signature Slack computed.
 func TestVerifyDocumentedExample(t *testing.T) {
-	body := fixture(t, "signed_slash_command.txt")
+	body := metatest.Fixture(t, "signed_slash_command.txt")
 	h := http.Header{}
 	h.Set(TimestampHeader, "1531420618")
 	h.Set(SignatureHeader, "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503")
@@ -151,12 +104,12 @@ func TestVerifyDocumentedExample(t *testing.T) {
 }
 
 func TestURLVerification(t *testing.T) {
-	c, _ := setup(t, &recorder{}, nil)
-	w := event(c, fixture(t, "url_verification.json"))
+	c, _ := setup(t, &metatest.Recorder{}, nil)
+	w := event(c, metatest.Fixture(t, "url_verification.json"))
 	if w.Code != 200 || w.Body.String() != "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/plain") {
 		t.Fatalf("challenge: %d %q %s", w.Code, w.Body, w.Header().Get("Content-Type"))
 	}
-	if w := send(c, "/events", "application/json", fixture(t, "url_verification.json"), now, ""); w.Code != 401 {
+	if w := send(c, "/events", "application/json", metatest.Fixture(t, "url_verification.json"), now, ""); w.Code != 401 {
 		t.Fatalf("unsigned challenge: %d", w.Code)
 	}
 }
@@ -164,9 +117,9 @@ func TestURLVerification(t *testing.T) {
 // TestForgedRequests: every kind of bad signature or timestamp gets 401
 // and never reaches the dialog.
 func TestForgedRequests(t *testing.T) {
-	h := &recorder{reply: dialog.Say("hi")}
+	h := &metatest.Recorder{Reply: dialog.Say("hi")}
 	c, f := setup(t, h, nil)
-	body := fixture(t, "message_im.json")
+	body := metatest.Fixture(t, "message_im.json")
 	ts := strconv.FormatInt(now.Unix(), 10)
 	good := Sign(secret, ts, body)
 	forged := []byte(good)
@@ -199,12 +152,12 @@ func TestForgedRequests(t *testing.T) {
 		}
 	}
 	// Interactive payloads are checked the same way.
-	p := []byte("payload=" + url.QueryEscape(string(fixture(t, "block_actions.json"))))
+	p := []byte("payload=" + url.QueryEscape(string(metatest.Fixture(t, "block_actions.json"))))
 	if w := send(c, "/interactions", "application/x-www-form-urlencoded", p, now, "wrong-secret"); w.Code != 401 {
 		t.Errorf("forged interaction: %d", w.Code)
 	}
 	c.Wait()
-	if len(h.got()) != 0 {
+	if len(h.Events()) != 0 {
 		t.Fatal("a forged request reached the dialog")
 	}
 	if posts, _ := f.take(); len(posts) != 0 {
@@ -217,7 +170,7 @@ func TestForgedRequests(t *testing.T) {
 }
 
 func TestBadRequests(t *testing.T) {
-	h := &recorder{}
+	h := &metatest.Recorder{}
 	c, _ := setup(t, h, func(cfg *Config) { cfg.MaxBodyBytes = 4096 })
 	for _, tc := range []struct {
 		name, route, ctype, body string
@@ -249,8 +202,8 @@ func TestBadRequests(t *testing.T) {
 		t.Errorf("other path: %d", w.Code)
 	}
 	c.Wait()
-	if len(h.got()) != 0 {
-		t.Fatalf("bad requests reached the dialog: %+v", h.got())
+	if len(h.Events()) != 0 {
+		t.Fatalf("bad requests reached the dialog: %+v", h.Events())
 	}
 }
 
@@ -258,8 +211,8 @@ func TestBadRequests(t *testing.T) {
 // message gets the welcome and the menu with buttons; clicking a button
 // comes back as block_actions and answers the choice.
 func TestConversation(t *testing.T) {
-	c, f := setup(t, demoRunner(t), nil)
-	if w := event(c, fixture(t, "message_im.json")); w.Code != 200 {
+	c, f := setup(t, metatest.DemoRunner(t), nil)
+	if w := event(c, metatest.Fixture(t, "message_im.json")); w.Code != 200 {
 		t.Fatalf("status %d", w.Code)
 	}
 	c.Wait()
@@ -291,7 +244,7 @@ func TestConversation(t *testing.T) {
 		t.Fatalf("after the click: %+v %v", posts, refused)
 	}
 	// "no" by text ends the call politely.
-	body := bytes.Replace(fixture(t, "message_im.json"), []byte("Hello hello can you hear me?"), []byte("no"), 1)
+	body := bytes.Replace(metatest.Fixture(t, "message_im.json"), []byte("Hello hello can you hear me?"), []byte("no"), 1)
 	body = bytes.Replace(body, []byte("Ev123ABC456"), []byte("Ev2"), 1)
 	event(c, body)
 	c.Wait()
@@ -301,22 +254,20 @@ func TestConversation(t *testing.T) {
 }
 
 func TestMention(t *testing.T) {
-	h := &recorder{reply: dialog.Say("Rivers & <streams>")}
+	h := &metatest.Recorder{Reply: dialog.Say("Rivers & <streams>")}
 	c, f := setup(t, h, func(cfg *Config) { cfg.ReplyInThread = true; cfg.DefaultLocale = "en-US" })
-	if w := event(c, fixture(t, "app_mention.json")); w.Code != 200 {
+	if w := event(c, metatest.Fixture(t, "app_mention.json")); w.Code != 200 {
 		t.Fatalf("status %d", w.Code)
 	}
 	c.Wait()
-	ev := h.got()
+	ev := h.Events()
 	if len(ev) != 2 || ev[0].Type != dialog.EventStart || ev[1].Text != "is it everything a river should be?" {
 		t.Fatalf("events %+v", ev)
 	}
 	if !ev[1].Time.Equal(time.Unix(1515449522, 16000)) || ev[1].Metadata["slack.channel"] != "C123ABC456" {
 		t.Fatalf("time %v metadata %v", ev[1].Time, ev[1].Metadata)
 	}
-	h.mu.Lock()
-	s := h.sess[1]
-	h.mu.Unlock()
+	s := h.Sessions()[1]
 	if s.ConversationID != "slack:T123ABC456:C123ABC456:U061F7AUR" || s.ChannelUserID != "U061F7AUR" || s.Channel != Channel || s.Locale != "en-US" {
 		t.Fatalf("session %+v", s)
 	}
@@ -335,11 +286,11 @@ func TestMention(t *testing.T) {
 // TestIgnored: bot messages, edits, channel chatter without a mention,
 // the bot's own messages and foreign buttons never reach the dialog.
 func TestIgnored(t *testing.T) {
-	h := &recorder{reply: dialog.Say("x")}
+	h := &metatest.Recorder{Reply: dialog.Say("x")}
 	c, _ := setup(t, h, nil)
-	im := string(fixture(t, "message_im.json"))
+	im := string(metatest.Fixture(t, "message_im.json"))
 	bodies := []string{
-		string(fixture(t, "bot_message.json")),
+		string(metatest.Fixture(t, "bot_message.json")),
 		strings.Replace(strings.Replace(im, `"channel_type": "im"`, `"channel_type": "channel"`, 1), "Ev123ABC456", "Ev-ch", 1),
 		strings.Replace(strings.Replace(im, `"type": "message",`, `"type": "message", "subtype": "message_changed",`, 1), "Ev123ABC456", "Ev-ed", 1),
 		strings.Replace(strings.Replace(im, `"user": "U2147483697"`, `"user": "U0LAN0Z89"`, 1), "Ev123ABC456", "Ev-own", 1),
@@ -352,12 +303,12 @@ func TestIgnored(t *testing.T) {
 		}
 	}
 	// The documented block_actions: another app's button.
-	p := []byte("payload=" + url.QueryEscape(string(fixture(t, "block_actions.json"))))
+	p := []byte("payload=" + url.QueryEscape(string(metatest.Fixture(t, "block_actions.json"))))
 	if w := send(c, "/interactions", "application/x-www-form-urlencoded", p, now, secret); w.Code != 200 {
 		t.Fatalf("foreign button: %d", w.Code)
 	}
 	c.Wait()
-	if ev := h.got(); len(ev) != 0 {
+	if ev := h.Events(); len(ev) != 0 {
 		t.Fatalf("ignored events reached the dialog: %+v", ev)
 	}
 }
@@ -365,9 +316,9 @@ func TestIgnored(t *testing.T) {
 // TestRetriesDeduplicated: Slack's retries (X-Slack-Retry-Num) of an event
 // already taken are acknowledged and dropped.
 func TestRetriesDeduplicated(t *testing.T) {
-	h := &recorder{reply: dialog.Say("x")}
+	h := &metatest.Recorder{Reply: dialog.Say("x")}
 	c, f := setup(t, h, nil)
-	body := fixture(t, "message_im.json")
+	body := metatest.Fixture(t, "message_im.json")
 	event(c, body)
 	for i := 1; i <= 3; i++ {
 		if w := event(c, body, RetryNumHeader, strconv.Itoa(i), "X-Slack-Retry-Reason", "http_timeout"); w.Code != 200 {
@@ -375,7 +326,7 @@ func TestRetriesDeduplicated(t *testing.T) {
 		}
 	}
 	c.Wait()
-	if ev := h.got(); len(ev) != 2 { // start + the message, once
+	if ev := h.Events(); len(ev) != 2 { // start + the message, once
 		t.Fatalf("events %+v", ev)
 	}
 	if posts, _ := f.take(); len(posts) != 2 {
@@ -385,7 +336,7 @@ func TestRetriesDeduplicated(t *testing.T) {
 	click(t, c, dm, "hours", "9.9.x")
 	click(t, c, dm, "hours", "9.9.x")
 	c.Wait()
-	if ev := h.got(); len(ev) != 3 || ev[2].Choice != "hours" {
+	if ev := h.Events(); len(ev) != 3 || ev[2].Choice != "hours" {
 		t.Fatalf("events %+v", ev)
 	}
 }
@@ -396,7 +347,7 @@ func TestAcknowledgedBeforeDialog(t *testing.T) {
 	release := make(chan struct{})
 	h := &blocking{release: release}
 	c, f := setup(t, h, nil)
-	if w := event(c, fixture(t, "message_im.json")); w.Code != 200 {
+	if w := event(c, metatest.Fixture(t, "message_im.json")); w.Code != 200 {
 		t.Fatalf("status %d", w.Code)
 	}
 	if c.turns.Pool.Pending() != 1 {
@@ -419,8 +370,8 @@ func (b *blocking) Handle(_ context.Context, _ runner.Session, ev dialog.Event) 
 func TestBusy(t *testing.T) {
 	release := make(chan struct{})
 	c, _ := setup(t, &blocking{release: release}, func(cfg *Config) { cfg.MaxPending = 1 })
-	event(c, fixture(t, "message_im.json"))
-	other := bytes.Replace(fixture(t, "app_mention.json"), []byte("Ev0LAN670R"), []byte("EvBusy"), 1)
+	event(c, metatest.Fixture(t, "message_im.json"))
+	other := bytes.Replace(metatest.Fixture(t, "app_mention.json"), []byte("Ev0LAN670R"), []byte("EvBusy"), 1)
 	if w := event(c, other); w.Code != 503 {
 		t.Fatalf("second: %d, want 503", w.Code)
 	}
@@ -441,7 +392,7 @@ func TestRateLimitAndErrors(t *testing.T) {
 		mu.Unlock()
 		return nil
 	}
-	c, f := setup(t, &recorder{}, nil, WithRetryWait(sleep))
+	c, f := setup(t, &metatest.Recorder{}, nil, WithRetryWait(sleep))
 	f.rateLimit(2)
 	if err := c.Send(context.Background(), dm, "", dialog.Say("after the limit")); err != nil {
 		t.Fatal(err)
@@ -468,7 +419,7 @@ func TestRateLimitAndErrors(t *testing.T) {
 
 func TestConfig(t *testing.T) {
 	good := Config{SigningSecret: "s", BotToken: "xoxb-1"}
-	c, err := New(&recorder{}, good)
+	c, err := New(&metatest.Recorder{}, good)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -484,7 +435,7 @@ func TestConfig(t *testing.T) {
 	} {
 		cfg := good
 		mod(&cfg)
-		if _, err := New(&recorder{}, cfg); !errors.Is(err, ErrConfig) {
+		if _, err := New(&metatest.Recorder{}, cfg); !errors.Is(err, ErrConfig) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
@@ -492,12 +443,12 @@ func TestConfig(t *testing.T) {
 		t.Error("nil handler")
 	}
 	insecure := Config{BotToken: "xoxb-1", InsecureSkipVerify: true}
-	ci, err := New(&recorder{reply: dialog.Say("x")}, insecure, WithLogger(slog.New(slog.DiscardHandler)))
+	ci, err := New(&metatest.Recorder{Reply: dialog.Say("x")}, insecure, WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ci.Close(context.Background())
-	if w := send(ci, "/events", "application/json", fixture(t, "url_verification.json"), now, ""); w.Code != 200 {
+	if w := send(ci, "/events", "application/json", metatest.Fixture(t, "url_verification.json"), now, ""); w.Code != 200 {
 		t.Fatalf("insecure: %d", w.Code)
 	}
 }

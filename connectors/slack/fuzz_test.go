@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"os"
 	"testing"
+
+	"github.com/parole-voice/parole/connectors/internal/meta/metatest"
 )
 
 // FuzzParseEnvelope feeds arbitrary Events API bodies to the parser and
@@ -20,7 +22,7 @@ func FuzzParseEnvelope(f *testing.F) {
 	}
 	f.Add([]byte(`{"type":"event_callback","event_id":"E","event":{"type":"app_mention","user":"U","channel":"C","text":"<@U1|x"}}`))
 	f.Add([]byte(`{"type":"event_callback","event_id":"E","event":{"type":"message","channel_type":"im","user":"U","channel":"D","ts":"99999999999999999999.1"}}`))
-	c, err := New(&recorder{}, Config{SigningSecret: "s", BotToken: "xoxb"}, WithLogger(slog.New(slog.DiscardHandler)))
+	c, err := New(&metatest.Recorder{}, Config{SigningSecret: "s", BotToken: "xoxb"}, WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -17,9 +16,6 @@ import (
 	"github.com/parole-voice/parole/connectors/internal/meta"
 	"github.com/parole-voice/parole/connectors/internal/meta/metatest"
 	"github.com/parole-voice/parole/dialog"
-	"github.com/parole-voice/parole/dialog/flow"
-	"github.com/parole-voice/parole/dialog/runner"
-	"github.com/parole-voice/parole/dialog/store"
 )
 
 // Ids of the documented webhook examples.
@@ -32,19 +28,9 @@ const (
 	convID    = ConversationPrefix + phoneID + ":" + waID
 )
 
-func demoRunner(t testing.TB) *runner.Runner {
-	t.Helper()
-	f, err := flow.Demo()
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine, err := flow.New(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := store.NewMemory(store.Options{})
-	t.Cleanup(func() { st.Close() })
-	return runner.New(engine, st)
+// post sends body signed with secret (unsigned when secret is empty).
+func post(c *Connector, body []byte, secret string) *httptest.ResponseRecorder {
+	return metatest.Post(c, c.Path(), body, secret)
 }
 
 func setup(t testing.TB, h Handler, mod func(*Config), opts ...Option) (*Connector, *metatest.Graph) {
@@ -62,52 +48,11 @@ func setup(t testing.TB, h Handler, mod func(*Config), opts ...Option) (*Connect
 	return c, g
 }
 
-func fixture(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile("testdata/" + name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-func post(c *Connector, body []byte, secret string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(http.MethodPost, c.Path(), bytes.NewReader(body))
-	r.Header.Set("Content-Type", "application/json")
-	if secret != "" {
-		r.Header.Set(meta.SignatureHeader, meta.Sign(secret, body))
-	}
-	w := httptest.NewRecorder()
-	c.ServeHTTP(w, r)
-	return w
-}
-
 // textBody is a text message webhook like the documented one.
 func textBody(id, text string) []byte {
 	b := fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"%s"},"contacts":[{"profile":{"name":"Sheena Nelson"},"wa_id":"%s"}],"messages":[{"from":"%s","id":"%s","timestamp":"1749416383","type":"text","text":{"body":"%s"}}]},"field":"messages"}]}]}`,
 		phoneID, waID, waID, id, text)
 	return []byte(b)
-}
-
-type recorder struct {
-	mu     sync.Mutex
-	events []dialog.Event
-	sess   []runner.Session
-	reply  dialog.Reply
-}
-
-func (r *recorder) Handle(_ context.Context, s runner.Session, ev dialog.Event) (dialog.Reply, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, ev)
-	r.sess = append(r.sess, s)
-	return r.reply, nil
-}
-
-func (r *recorder) got() []dialog.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]dialog.Event(nil), r.events...)
 }
 
 // messages checks the calls (all accepted, to the phone number's messages
@@ -145,7 +90,7 @@ func bodyText(m map[string]any) string {
 }
 
 func TestVerificationGET(t *testing.T) {
-	c, _ := setup(t, &recorder{}, nil)
+	c, _ := setup(t, &metatest.Recorder{}, nil)
 	for q, code := range map[string]int{
 		"hub.mode=subscribe&hub.verify_token=" + verifyTok + "&hub.challenge=1158201444": 200,
 		"hub.mode=subscribe&hub.verify_token=nope&hub.challenge=1158201444":              403,
@@ -161,9 +106,9 @@ func TestVerificationGET(t *testing.T) {
 }
 
 func TestSignature(t *testing.T) {
-	h := &recorder{reply: dialog.Say("hi")}
+	h := &metatest.Recorder{Reply: dialog.Say("hi")}
 	c, g := setup(t, h, nil)
-	body := fixture(t, "text_message.json")
+	body := metatest.Fixture(t, "text_message.json")
 	good := meta.Sign(appSecret, body)
 	flipped := []byte(good)
 	flipped[10] ^= 1
@@ -183,20 +128,20 @@ func TestSignature(t *testing.T) {
 		}
 	}
 	c.Wait()
-	if len(h.got()) != 0 || len(g.Calls()) != 0 {
+	if len(h.Events()) != 0 || len(g.Calls()) != 0 {
 		t.Fatal("a request with a bad signature reached the dialog")
 	}
 	if w := post(c, body, appSecret); w.Code != 200 {
 		t.Fatalf("good signature: %d", w.Code)
 	}
 	c.Wait()
-	if ev := h.got(); len(ev) != 2 || ev[1].Text != "Does it come in another color?" {
+	if ev := h.Events(); len(ev) != 2 || ev[1].Text != "Does it come in another color?" {
 		t.Fatalf("events %+v", ev)
 	}
 }
 
 func TestBadRequests(t *testing.T) {
-	h := &recorder{}
+	h := &metatest.Recorder{}
 	c, _ := setup(t, h, func(cfg *Config) { cfg.MaxBodyBytes = 2048 })
 	for _, tc := range []struct {
 		name, ctype string
@@ -220,8 +165,8 @@ func TestBadRequests(t *testing.T) {
 		}
 	}
 	c.Wait()
-	if len(h.got()) != 0 {
-		t.Fatalf("bad requests reached the dialog: %+v", h.got())
+	if len(h.Events()) != 0 {
+		t.Fatalf("bad requests reached the dialog: %+v", h.Events())
 	}
 }
 
@@ -229,7 +174,7 @@ func TestBadRequests(t *testing.T) {
 // and the menu as reply buttons; tapping a button comes back as a
 // button_reply choice.
 func TestConversation(t *testing.T) {
-	c, g := setup(t, demoRunner(t), nil)
+	c, g := setup(t, metatest.DemoRunner(t), nil)
 	if w := post(c, textBody("wamid.A1", "hello"), appSecret); w.Code != 200 {
 		t.Fatalf("status %d", w.Code)
 	}
@@ -256,7 +201,7 @@ func TestConversation(t *testing.T) {
 		t.Fatalf("button ids %v", ids)
 	}
 	// The user taps "Opening hours": the documented button_reply with our id.
-	tap := bytes.Replace(fixture(t, "button_reply.json"), []byte(`"cancel-button"`), []byte(`"hours"`), 1)
+	tap := bytes.Replace(metatest.Fixture(t, "button_reply.json"), []byte(`"cancel-button"`), []byte(`"hours"`), 1)
 	if w := post(c, tap, appSecret); w.Code != 200 {
 		t.Fatalf("status %d", w.Code)
 	}
@@ -272,10 +217,10 @@ func TestConversation(t *testing.T) {
 }
 
 func TestEventsMapping(t *testing.T) {
-	h := &recorder{reply: dialog.Say("ok")}
+	h := &metatest.Recorder{Reply: dialog.Say("ok")}
 	c, g := setup(t, h, func(cfg *Config) { cfg.NoTyping = true; cfg.DefaultLocale = "en-US" })
 	for _, name := range []string{"list_reply.json", "template_button.json", "status_sent.json"} {
-		if w := post(c, fixture(t, name), appSecret); w.Code != 200 {
+		if w := post(c, metatest.Fixture(t, name), appSecret); w.Code != 200 {
 			t.Fatalf("%s: %d", name, w.Code)
 		}
 		c.Wait()
@@ -283,7 +228,7 @@ func TestEventsMapping(t *testing.T) {
 	// A message to another number of the account is not ours.
 	post(c, bytes.Replace(textBody("wamid.X", "hi"), []byte(phoneID), []byte("999"), 1), appSecret)
 	c.Wait()
-	ev := h.got()
+	ev := h.Events()
 	if len(ev) != 3 || ev[0].Type != dialog.EventStart || ev[1].Choice != "priority_express" || ev[2].Choice != "Unsubscribe from Promos" {
 		t.Fatalf("events %+v", ev)
 	}
@@ -291,9 +236,7 @@ func TestEventsMapping(t *testing.T) {
 		ev[1].Metadata["whatsapp.waba_id"] != "102290129340398" {
 		t.Fatalf("time/metadata %v %v", ev[1].Time, ev[1].Metadata)
 	}
-	h.mu.Lock()
-	s := h.sess[1]
-	h.mu.Unlock()
+	s := h.Sessions()[1]
 	if s.ConversationID != convID || s.Channel != Channel || s.ChannelUserID != waID || s.Locale != "en-US" {
 		t.Fatalf("session %+v", s)
 	}
@@ -303,9 +246,9 @@ func TestEventsMapping(t *testing.T) {
 		}
 	}
 	// A duplicate delivery is dropped.
-	post(c, fixture(t, "list_reply.json"), appSecret)
+	post(c, metatest.Fixture(t, "list_reply.json"), appSecret)
 	c.Wait()
-	if len(h.got()) != 3 {
+	if len(h.Events()) != 3 {
 		t.Fatal("duplicate delivery handled twice")
 	}
 }
@@ -318,7 +261,7 @@ func TestListRoundTrip(t *testing.T) {
 	for i := 0; i < 12; i++ {
 		choices = append(choices, dialog.Choice{Title: fmt.Sprintf("Appointment slot number %d", i), Payload: fmt.Sprintf("slot%d", i)})
 	}
-	h := &recorder{reply: dialog.Reply{Messages: []dialog.Message{{Text: "Pick a slot", Choices: choices}}}}
+	h := &metatest.Recorder{Reply: dialog.Reply{Messages: []dialog.Message{{Text: "Pick a slot", Choices: choices}}}}
 	c, g := setup(t, h, func(cfg *Config) { cfg.NoTyping = true; cfg.ListButton = "Slots" })
 	post(c, textBody("wamid.L1", "book"), appSecret)
 	c.Wait()
@@ -335,10 +278,10 @@ func TestListRoundTrip(t *testing.T) {
 	if row["id"] != "slot3" || row["title"] != "Appointment slot number…" || row["description"] != "Appointment slot number 3" {
 		t.Fatalf("row %v", row)
 	}
-	pick := bytes.Replace(fixture(t, "list_reply.json"), []byte(`"priority_express"`), []byte(`"slot3"`), 1)
+	pick := bytes.Replace(metatest.Fixture(t, "list_reply.json"), []byte(`"priority_express"`), []byte(`"slot3"`), 1)
 	post(c, pick, appSecret)
 	c.Wait()
-	if ev := h.got(); ev[len(ev)-1].Type != dialog.EventChoice || ev[len(ev)-1].Choice != "slot3" {
+	if ev := h.Events(); ev[len(ev)-1].Type != dialog.EventChoice || ev[len(ev)-1].Choice != "slot3" {
 		t.Fatalf("events %+v", ev)
 	}
 }
@@ -352,7 +295,7 @@ func TestSendRetries(t *testing.T) {
 		mu.Unlock()
 		return nil
 	}
-	c, g := setup(t, &recorder{}, nil, WithRetryWait(sleep))
+	c, g := setup(t, &metatest.Recorder{}, nil, WithRetryWait(sleep))
 	g.FailNext(2, http.StatusTooManyRequests, "3")
 	if err := c.Send(context.Background(), waID, dialog.Say("hello")); err != nil {
 		t.Fatal(err)
@@ -376,7 +319,7 @@ func TestSendRetries(t *testing.T) {
 
 func TestConfig(t *testing.T) {
 	good := Config{AppSecret: "s", VerifyToken: "v", AccessToken: "t", PhoneNumberID: "1"}
-	if _, err := New(&recorder{}, good); err != nil {
+	if _, err := New(&metatest.Recorder{}, good); err != nil {
 		t.Fatal(err)
 	}
 	for name, mod := range map[string]func(*Config){
@@ -391,13 +334,13 @@ func TestConfig(t *testing.T) {
 	} {
 		cfg := good
 		mod(&cfg)
-		if _, err := New(&recorder{}, cfg); !errors.Is(err, ErrConfig) {
+		if _, err := New(&metatest.Recorder{}, cfg); !errors.Is(err, ErrConfig) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
 	cfg := good
 	cfg.AppSecret, cfg.InsecureSkipVerify = "", true
-	if _, err := New(&recorder{}, cfg); err != nil {
+	if _, err := New(&metatest.Recorder{}, cfg); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"os"
 	"testing"
+
+	"github.com/parole-voice/parole/connectors/internal/meta/metatest"
 )
 
 // FuzzParse feeds arbitrary bodies to the webhook parser and the event
@@ -19,7 +21,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add([]byte(`{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"1"},"messages":[{"from":"1","id":"w","type":"interactive","interactive":{"type":"button_reply"}}]}}]}]}`))
 	f.Add([]byte(`{"object":"whatsapp_business_account","entry":[{"changes":[{"value":{"messages":[{"from":"1","id":"w","type":"button","button":{}}]}}]}]}`))
-	c, err := New(&recorder{}, Config{AppSecret: "s", VerifyToken: "v", AccessToken: "t", PhoneNumberID: "1"}, WithLogger(slog.New(slog.DiscardHandler)))
+	c, err := New(&metatest.Recorder{}, Config{AppSecret: "s", VerifyToken: "v", AccessToken: "t", PhoneNumberID: "1"}, WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		f.Fatal(err)
 	}

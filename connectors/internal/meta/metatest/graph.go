@@ -5,6 +5,10 @@
 // messages with a Bearer token). It checks each request against the
 // documented shapes and limits, answers with the documented responses, and
 // records what it received.
+//
+// It also holds the scaffolding the webhook connectors' tests share,
+// Slack's included: [DemoRunner], [Fixture], [Recorder], [EchoBot], [Post]
+// and the turn benchmark [BenchTurns].
 package metatest
 
 import (
