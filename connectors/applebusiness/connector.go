@@ -7,12 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"github.com/parole-voice/parole/connectors/internal/convs"
+	"github.com/parole-voice/parole/connectors/internal/turns"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/parole-voice/parole/connectors/internal/httpx"
@@ -117,8 +117,7 @@ type Connector struct {
 	tr    TranscriptReader
 	convs *convs.Table
 
-	mu   sync.Mutex
-	seen map[string]time.Time
+	seen *turns.Dedup // event ids handled, to drop redeliveries
 }
 
 // Option configures a [Connector].
@@ -188,10 +187,11 @@ func New(h Handler, cfg Config, opts ...Option) (*Connector, error) {
 	if cfg.MaxConversations == 0 {
 		cfg.MaxConversations = DefaultMaxConversations
 	}
-	c := &Connector{h: h, cfg: cfg, log: slog.Default(), now: time.Now, seen: map[string]time.Time{}}
+	c := &Connector{h: h, cfg: cfg, log: slog.Default(), now: time.Now}
 	for _, o := range opts {
 		o(c)
 	}
+	c.seen = turns.NewDedup(time.Hour, cfg.MaxConversations, func() time.Time { return c.now() })
 	c.tr, _ = h.(TranscriptReader)
 	c.convs = convs.New(cfg.ConversationTTL, cfg.MaxConversations)
 	if cfg.InsecureSkipVerify {
@@ -315,27 +315,7 @@ func (c *Connector) event(m *Inbound) (dialog.Event, bool, error) {
 // duplicate reports whether the message id was handled already, and
 // records it.
 func (c *Connector) duplicate(id string) bool {
-	now := c.now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.seen[id]; ok {
-		return true
-	}
-	if len(c.seen) >= c.cfg.MaxConversations {
-		for k, t := range c.seen {
-			if now.Sub(t) > time.Hour {
-				delete(c.seen, k)
-			}
-		}
-		for k := range c.seen {
-			if len(c.seen) < c.cfg.MaxConversations {
-				break
-			}
-			delete(c.seen, k)
-		}
-	}
-	c.seen[id] = now
-	return false
+	return id != "" && c.seen.Seen(id)
 }
 
 var (

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/parole-voice/parole/connectors/internal/httpx"
-	"github.com/parole-voice/parole/connectors/internal/meta/turns"
+	"github.com/parole-voice/parole/connectors/internal/turns"
 	"github.com/parole-voice/parole/dialog"
 	"github.com/parole-voice/parole/dialog/runner"
 )

@@ -10,11 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"github.com/parole-voice/parole/connectors/internal/convs"
+	"github.com/parole-voice/parole/connectors/internal/turns"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -109,8 +109,7 @@ type Connector struct {
 	tr     TranscriptReader
 	convs  *convs.Table
 
-	mu   sync.Mutex
-	seen map[string]time.Time // event ids handled, to drop redeliveries
+	seen *turns.Dedup // event ids handled, to drop redeliveries
 }
 
 // Option configures a [Connector].
@@ -176,10 +175,11 @@ func New(h Handler, cfg Config, opts ...Option) (*Connector, error) {
 	if cfg.MaxConversations == 0 {
 		cfg.MaxConversations = DefaultMaxConversations
 	}
-	c := &Connector{h: h, cfg: cfg, log: slog.Default(), now: time.Now, seen: map[string]time.Time{}}
+	c := &Connector{h: h, cfg: cfg, log: slog.Default(), now: time.Now}
 	for _, o := range opts {
 		o(c)
 	}
+	c.seen = turns.NewDedup(time.Hour, cfg.MaxConversations, func() time.Time { return c.now() })
 	if c.tokens == nil {
 		if cfg.AccessToken == "" {
 			return nil, fmt.Errorf("%w: access_token is required", ErrConfig)
@@ -278,30 +278,7 @@ func (c *Connector) Verify(body []byte, header string) error {
 // duplicate reports whether the event id was handled already (X may
 // deliver an event more than once), and records it.
 func (c *Connector) duplicate(id string) bool {
-	if id == "" {
-		return false
-	}
-	now := c.now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.seen[id]; ok {
-		return true
-	}
-	if len(c.seen) >= c.cfg.MaxConversations {
-		for k, t := range c.seen {
-			if now.Sub(t) > time.Hour {
-				delete(c.seen, k)
-			}
-		}
-		for k := range c.seen {
-			if len(c.seen) < c.cfg.MaxConversations {
-				break
-			}
-			delete(c.seen, k)
-		}
-	}
-	c.seen[id] = now
-	return false
+	return id != "" && c.seen.Seen(id)
 }
 
 var (

@@ -12,7 +12,7 @@ import (
 
 	"github.com/parole-voice/parole/connectors/internal/httpx"
 	"github.com/parole-voice/parole/connectors/internal/meta"
-	"github.com/parole-voice/parole/connectors/internal/meta/turns"
+	"github.com/parole-voice/parole/connectors/internal/turns"
 	"github.com/parole-voice/parole/dialog"
 	"github.com/parole-voice/parole/dialog/runner"
 )
