@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/parole-voice/parole/internal/googleopt"
 	"log/slog"
 	"strings"
 	"time"
@@ -12,9 +13,7 @@ import (
 	texttospeech "cloud.google.com/go/texttospeech/apiv1"
 	"cloud.google.com/go/texttospeech/apiv1/texttospeechpb"
 	"google.golang.org/api/option"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	"github.com/parole-voice/parole/media/g711"
@@ -157,19 +156,7 @@ func New(ctx context.Context, cfg Config, opts ...option.ClientOption) (*Synthes
 	if err := cfg.fill(); err != nil {
 		return nil, err
 	}
-	var o []option.ClientOption
-	if cfg.Endpoint != "" {
-		o = append(o, option.WithEndpoint(cfg.Endpoint))
-	}
-	switch {
-	case cfg.Insecure:
-		o = append(o, option.WithoutAuthentication(),
-			option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
-	case cfg.CredentialsFile != "":
-		o = append(o, option.WithAuthCredentialsFile(option.ServiceAccount, cfg.CredentialsFile))
-	case cfg.APIKey != "":
-		o = append(o, option.WithAPIKey(cfg.APIKey))
-	}
+	o := googleopt.ClientOptions(cfg.Endpoint, cfg.CredentialsFile, cfg.APIKey, cfg.Insecure)
 	c, err := texttospeech.NewClient(ctx, append(o, opts...)...)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
